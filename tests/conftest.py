@@ -1,0 +1,26 @@
+"""Shared fixtures: the bundled model, loaded once per test session."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the network; the bundled model is local
+
+
+@pytest.fixture(scope="session")
+def bundled_model():
+    from core.models import load_model
+
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def hf_bundled(bundled_model):
+    """transformers' own BertModel on the same weights, eager attention: the independent reference."""
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(bundled_model.folder, attn_implementation="eager").eval()
