@@ -1,0 +1,1 @@
+"""Pure figure builders (HTML graphs and plotly figures) for the attention views; no Streamlit here."""

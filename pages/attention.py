@@ -1,0 +1,143 @@
+"""Attention as a graph: every head at a glance, the selected head as a weighted word graph, a heatmap and text."""
+
+import streamlit as st
+
+from core.export import attention_json, head_csv
+from core.graph import Pruning, attention_graph, prune
+from core.views import ViewOptions, attention_view, head_matrix
+from figures.attention_figures import figure_config, heatmap_figure, overview_figure, tile_from_point_index
+from figures.attention_graph import LAYOUT_NAMES, graph_html
+from figures.highlight import highlighted_text_html
+from ui.analysis import current_analysis
+from ui.examples import example_for
+
+MAX_GRAPH_NODES = 64
+OVERVIEW_WIDTH_PX = 480  # nominal: the figure stretches to its column, tiles stay square
+PRUNING_RULES = {
+    "mass": "Strongest edges covering a share of each word's attention",
+    "top_k": "Top-k edges per word",
+    "threshold": "Edges above a threshold",
+    "all": "All edges",
+}
+
+st.title("Attention as a graph")
+st.caption(
+    "Each attention head turns the sentence into a weighted, directed graph: the words are nodes, and word *i* sends "
+    "an edge to word *j* weighted by how much *i* attends to *j* (each word's outgoing weights sum to 1)."
+)
+
+result = current_analysis()
+if result is None:
+    st.stop()
+example = example_for(result.tokenized.text, result.tokenized.pair)
+if example is not None:
+    st.markdown(f"**What to look at:** {example['note']}")
+
+with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
+    units = st.segmented_control("Units", ["Words", "Tokens"], key="units", default="Words",
+                                 help="Words merge subword pieces: attention to a word is the sum over its pieces, "
+                                      "attention from a word their mean (Clark et al. 2019).")
+    hide_special = st.toggle("Hide [CLS] / [SEP]", key="hide_special",
+                             help="Drop the special tokens and renormalise each row to sum to 1.")
+options = ViewOptions(words=units != "Tokens", hide_special=hide_special)
+labels, attention = attention_view(result.tokenized, result.attentions, options)  # (layers, heads, n, n)
+layers, heads = attention.shape[:2]
+
+st.session_state["layer"] = min(st.session_state.get("layer", 1), layers)
+if st.session_state.get("head", "mean") != "mean" and st.session_state["head"] > heads:
+    st.session_state["head"] = "mean"
+
+
+def select_clicked_head() -> None:
+    """A click on a tile of the overview selects that layer and head."""
+    points = st.session_state["overview"].selection.points
+    if points:
+        layer, head = tile_from_point_index(points[0]["point_index"], heads)
+        st.session_state["layer"], st.session_state["head"] = layer + 1, head + 1
+
+
+left, right = st.columns([5, 7], gap="large")
+with left:
+    st.subheader(f"All {layers} × {heads} heads")
+    selected_head = None if st.session_state.get("head", "mean") == "mean" else st.session_state["head"] - 1
+    image_format = st.session_state.get("image_format", "png")
+    st.plotly_chart(
+        overview_figure(attention, selected=(st.session_state["layer"] - 1, selected_head), width_px=OVERVIEW_WIDTH_PX),
+        key="overview",
+        on_select=select_clicked_head,
+        selection_mode="points",
+        config=figure_config(image_format, "attention-overview"),
+    )
+    st.caption("Rows are layers, columns heads; each tile is one head's attention matrix (rows = from, columns = to), "
+               "shaded relative to its own largest weight. **Click a tile** to select that head.")
+    layer = st.slider("Layer", 1, layers, key="layer")
+    head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head",
+                            help="“mean” averages the layer's heads.")
+matrix = head_matrix(attention, layer - 1, None if head == "mean" else head - 1)  # (n, n)
+head_name = f"layer {layer}, " + ("mean of all heads" if head == "mean" else f"head {head}")
+
+with right:
+    st.subheader(f"Graph — {head_name}")
+    layout = st.segmented_control("Layout", list(LAYOUT_NAMES), key="layout", default="circle",
+                                  format_func=LAYOUT_NAMES.get) or "circle"
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", format_func=PRUNING_RULES.get)
+        if rule == "mass":
+            share = st.slider("Share of each word's attention (%)", 10, 100, 70, 5, key="mass")
+            pruning = Pruning("mass", mass=share / 100)
+        elif rule == "top_k":
+            pruning = Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k"))
+        elif rule == "threshold":
+            pruning = Pruning("threshold", threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01, key="threshold"))
+        else:
+            pruning = Pruning("all")
+    graph = attention_graph(matrix, labels, prune(matrix, pruning))
+    html = None
+    if len(labels) > MAX_GRAPH_NODES and not st.checkbox(f"Draw the graph of {len(labels)} nodes anyway",
+                                                         key="draw_anyway"):
+        st.info(f"{len(labels)} nodes are too many for a readable graph (the limit is {MAX_GRAPH_NODES}). Read the "
+                "heatmap, switch to words, hide [CLS]/[SEP], or tick the box to draw it with the edges kept.")
+    else:
+        html = graph_html(graph, layout, height_px=600)
+        st.iframe(html, height=620)
+    st.caption(f"{graph.number_of_edges()} of {len(labels) ** 2} edges shown. Edge width and opacity grow with the "
+               "attention weight (a probability, 0–1); hover an edge for its exact value.")
+
+with left:
+    st.subheader(f"Heatmap — {head_name}")
+    st.plotly_chart(heatmap_figure(matrix, labels, labels), key="heatmap",
+                    config=figure_config(image_format, "attention-heatmap"))
+    st.caption("Rows: the word attending (from); columns: the word attended to. Hover a cell for the exact weight.")
+
+words = result.tokenized.words
+text_words = [k for k, word in enumerate(words) if not word.special]
+with right:
+    if text_words:
+        st.subheader("Read it as text")
+        focus = st.selectbox(
+            "Attention from the word", text_words, format_func=lambda k: f"{words[k].text}  (word {k})",
+            index=next((i for i, k in enumerate(text_words) if words[k].text.lower() == "it"), 0),
+        )
+        word_matrix = head_matrix(attention_view(result.tokenized, result.attentions, ViewOptions(words=True))[1],
+                                  layer - 1, None if head == "mean" else head - 1)  # (words, words)
+        st.html(highlighted_text_html([result.tokenized.text, result.tokenized.pair or ""], words,
+                                      word_matrix[focus], focus))
+        st.caption(f"Each word is shaded by the attention “{words[focus].text}” pays to it in {head_name} (darkest = "
+                   "its strongest word; hover for the exact weight). Word boundaries come from the tokenizer's "
+                   "character offsets, so the shading falls exactly on the characters you typed.")
+
+    with st.expander("Export"):
+        st.radio("Figure format for the camera button of each figure", ["png", "svg"], key="image_format",
+                 horizontal=True, format_func=str.upper)
+        slug = f"L{layer}-{'mean' if head == 'mean' else f'H{head}'}"
+        with st.container(horizontal=True):
+            if html is not None:
+                st.download_button("Graph (HTML)", html, f"attention-graph-{slug}.html", "text/html")
+            st.download_button("All heads (JSON)", attention_json(result.model, labels, attention),
+                               "attention.json", "application/json",
+                               help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.')
+            st.download_button("This head (CSV)",
+                               head_csv(labels, matrix, layer - 1, None if head == "mean" else head - 1),
+                               f"attention-{slug}.csv", "text/csv")
+        st.caption("The same JSON from the command line: `python -m core.export \"TEXT\" [--pair \"TEXT B\"] "
+                   "[--model NAME] [--words]`.")

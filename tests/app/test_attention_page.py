@@ -1,0 +1,113 @@
+"""The attention page, run from app.py by Streamlit's AppTest, with the interactions a user makes."""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def iframe_html(at) -> str:
+    return at.get("iframe")[0].proto.srcdoc
+
+
+def plotly_specs(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def rerun(at):
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def enter(at, **inputs):
+    """Give the pages new shared inputs (text, pair, model), as the sidebar's callbacks do.
+
+    AppTest drops the entrypoint's sidebar widgets from its element tree after the first run of an st.navigation
+    app, so later changes go through the session keys the sidebar writes; the real sidebar is driven by the
+    browser tests and by test_typing_in_the_sidebar_updates_every_view.
+    """
+    for key, value in inputs.items():
+        at.session_state[key] = value
+    return rerun(at)
+
+
+def test_opens_with_an_example_already_run(app):
+    assert app.sidebar.text_area(key="_text").value.startswith("The animal")
+    assert "animal" in iframe_html(app) and "vis" in iframe_html(app)
+    overview, heatmap = plotly_specs(app)
+    assert overview["data"][0]["type"] == "heatmap" and heatmap["data"][0]["type"] == "heatmap"
+    assert not app.error
+
+
+def test_typing_in_the_sidebar_updates_every_view(app):
+    app.sidebar.text_area(key="_text").set_value("Graphs connect words.")
+    app.sidebar.text_input(key="_pair").set_value("Edges carry weights.")
+    rerun(app)
+    html = iframe_html(app)
+    assert "Graphs" in html and "weights" in html
+    heatmap = plotly_specs(app)[1]
+    assert "Edges" in json.dumps(heatmap["layout"]) or "Edges" in json.dumps(heatmap["data"])
+
+
+def test_view_controls_change_the_graph(app):
+    words_html = iframe_html(app)
+    app.segmented_control(key="units").set_value("Tokens")
+    app.toggle(key="hide_special").set_value(True)
+    app.segmented_control(key="layout").set_value("columns")
+    app.selectbox(key="rule").set_value("top_k")
+    rerun(app)
+    app.slider(key="top_k").set_value(1)
+    app.select_slider(key="head").set_value(5)
+    app.slider(key="layer").set_value(2)
+    rerun(app)
+    html = iframe_html(app)
+    assert html != words_html
+    assert "[CLS]" not in html and "didn" in html  # tokens, special tokens hidden
+    assert any("Graph — layer 2, head 5" in header.value for header in app.subheader)
+
+
+def test_empty_text_asks_for_a_sentence(app):
+    enter(app, text="   ")
+    assert any("type a sentence" in info.value for info in app.info)
+    assert not app.get("iframe")
+
+
+def test_long_text_is_truncated_with_a_notice_and_the_graph_asks_first(app):
+    enter(app, text="many words here " * 200)
+    assert any("truncated" in warning.value for warning in app.warning)
+    assert any("too many for a readable graph" in info.value for info in app.info)
+    assert not app.get("iframe") and len(plotly_specs(app)) == 2
+    app.checkbox(key="draw_anyway").check()
+    rerun(app)
+    assert app.get("iframe")
+
+
+def test_an_unreachable_model_is_explained_and_the_bundled_one_keeps_working(app):
+    enter(app, model="no-such-org/no-such-model")
+    assert any("Showing the bundled model instead" in error.value for error in app.error)
+    assert app.get("iframe")
+
+
+@pytest.mark.parametrize("text", ["<img src=x onerror=alert(1)>", "<script>alert('x')</script> 私は今日東京に行く 🎉"])
+def test_markup_and_odd_unicode_run_without_exception(app, text):
+    enter(app, text=text)
+    html = iframe_html(app)
+    assert "<img src=x" not in html and "<script>alert" not in html
+
+
+def test_examples_fill_the_sentence_boxes(app):
+    app.sidebar.selectbox(key="example").set_value("Sentence pair")
+    rerun(app)
+    assert app.session_state["pair"] == "A Transformer is a graph neural network."
+    assert "neural" in json.dumps(plotly_specs(app)[1])  # the heatmap shows the second sentence

@@ -1,0 +1,377 @@
+"""Specifications of the figure builders: the HTML word graph (vis-network) and the plotly heatmap and overview."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from core.graph import Pruning, attention_graph, prune
+from figures.attention_figures import (
+    TILE_GAP,
+    figure_config,
+    heatmap_figure,
+    overview_figure,
+    tile_from_point_index,
+)
+from figures.attention_graph import LAYOUT_NAMES, LAYOUTS, box_width, curve_midpoint, graph_html
+
+LABELS = ["[CLS]", "the", "animal", "it"]
+ATTENTION = np.array(  # row-stochastic: rows = from, columns = to
+    [
+        [0.10, 0.60, 0.20, 0.10],
+        [0.50, 0.20, 0.20, 0.10],
+        [0.05, 0.15, 0.30, 0.50],
+        [0.25, 0.25, 0.25, 0.25],
+    ]
+)
+HOSTILE = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "a href b", "</script><b>bold</b>"]
+
+
+def small_graph(labels=LABELS):
+    """All 16 edges of ATTENTION (self-loops included) between ``labels``."""
+    return attention_graph(ATTENTION, labels)
+
+
+def drawn(html: str) -> tuple[list[dict], list[dict], dict]:
+    """(nodes, edges, config) as the page hands them to vis-network."""
+    def script_value(name: str) -> str:
+        return re.search(rf"const {name} = (?:new vis\.DataSet\()?(.*?)\)?;\n", html).group(1)
+
+    return json.loads(script_value("nodes")), json.loads(script_value("edges")), json.loads(script_value("config"))
+
+
+def positions(html: str) -> dict:
+    """Drawn node id → (x, y)."""
+    return {node["id"]: (node["x"], node["y"]) for node in drawn(html)[0]}
+
+
+# --- graph_html: what is drawn ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["arc", "circle", "force"])
+def test_every_token_is_one_node_labelled_with_its_text(layout):
+    nodes, _, _ = drawn(graph_html(small_graph(), layout))
+    assert [node["id"] for node in nodes] == [0, 1, 2, 3]
+    assert [node["label"] for node in nodes] == LABELS
+    assert [node["title"] for node in nodes] == ["[CLS] (0)", "the (1)", "animal (2)", "it (3)"]
+
+
+def test_columns_draw_every_token_twice_from_queries_on_the_left_to_keys_on_the_right():
+    html = graph_html(small_graph(), "columns")
+    nodes, edges, config = drawn(html)
+    assert [node["id"] for node in nodes] == [f"{side}:{i}" for side in ("from", "to") for i in range(4)]
+    assert [node["label"] for node in nodes] == LABELS * 2
+    assert nodes[2]["title"] == "from animal (2)" and nodes[7]["title"] == "to it (3)"
+    xy = positions(html)
+    assert all(xy[f"from:{i}"][0] < 0 < xy[f"to:{i}"][0] for i in range(4))
+    assert all(xy[f"from:{i}"][1] == xy[f"to:{i}"][1] < xy[f"from:{i + 1}"][1] for i in range(3))  # rows top down
+    assert all(edge["from"].startswith("from:") and edge["to"].startswith("to:") for edge in edges)
+    assert [caption["text"] for caption in config["view"]["captions"]] == ["from", "to"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_one_drawn_edge_per_graph_edge_self_loops_included(layout):
+    graph = attention_graph(ATTENTION, LABELS, prune(ATTENTION, Pruning("top_k", k=2)))
+    _, edges, _ = drawn(graph_html(graph, layout))
+    ends = {(int(str(edge["from"]).split(":")[-1]), int(str(edge["to"]).split(":")[-1])) for edge in edges}
+    assert len(edges) == graph.number_of_edges() == 8
+    assert ends == set(graph.edges) and (2, 2) in ends
+
+
+def test_edge_hover_gives_both_tokens_their_indices_and_the_weight_to_three_decimals():
+    _, edges, _ = drawn(graph_html(small_graph(), "arc"))
+    titles = {(edge["from"], edge["to"]): edge["title"] for edge in edges}
+    assert titles[2, 3] == "animal (2) → it (3): 0.500"
+    assert titles[0, 1] == "[CLS] (0) → the (1): 0.600"
+
+
+def test_heavier_edges_are_wider_and_more_opaque():
+    _, edges, _ = drawn(graph_html(small_graph(), "circle"))
+    by_weight = sorted(edges, key=lambda edge: ATTENTION[edge["from"], edge["to"]])
+    widths = [edge["width"] for edge in by_weight]
+    alphas = [float(re.search(r"([\d.]+)\)$", edge["color"]["color"]).group(1)) for edge in by_weight]
+    assert widths == sorted(widths) and widths[0] < widths[-1] == pytest.approx(7.5)
+    assert alphas == sorted(alphas) and alphas[-1] == pytest.approx(1.0)
+
+
+def test_special_tokens_are_muted():
+    nodes, _, _ = drawn(graph_html(small_graph(), "arc"))
+    assert nodes[0]["font"]["color"] != nodes[1]["font"]["color"]
+    assert nodes[1]["font"]["color"] == nodes[2]["font"]["color"] == nodes[3]["font"]["color"]
+
+
+def test_a_blank_token_is_drawn_as_a_visible_space_not_as_its_id():
+    nodes, _, _ = drawn(graph_html(small_graph(["[CLS]", "the", " ", "it"]), "arc"))
+    assert nodes[2]["label"] == "␣"
+
+
+# --- graph_html: layouts ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_same_graph_same_page_with_physics_off_and_every_position_fixed(layout):
+    html = graph_html(small_graph(), layout)
+    nodes, _, config = drawn(html)
+    assert html == graph_html(small_graph(), layout)
+    assert config["vis"]["physics"]["enabled"] is False
+    assert all(isinstance(node["x"], float) and isinstance(node["y"], float) for node in nodes)
+
+
+def test_arc_sets_the_words_left_to_right_in_sentence_order():
+    graph = small_graph()
+    for node in graph:  # node ids need not follow the sentence: the position attribute decides
+        graph.nodes[node]["position"] = 3 - node
+    xy = positions(graph_html(graph, "arc"))
+    assert xy[3][0] < xy[2][0] < xy[1][0] < xy[0][0]
+    assert {y for _, y in xy.values()} == {0.0}
+
+
+def test_arc_neighbours_do_not_overlap_and_a_long_sentence_alternates_between_two_rows():
+    labels = [f"word{i}" for i in range(30)]
+    attention = np.full((30, 30), 1 / 30)
+    xy = positions(graph_html(attention_graph(attention, labels), "arc"))
+    xs = [xy[i][0] for i in range(30)]
+    assert xs == sorted(xs)
+    assert {y for _, y in xy.values()} == {-xy[1][1], xy[1][1]} and xy[0][1] < 0 < xy[1][1]
+    assert all(xs[i + 2] - xs[i] >= box_width(labels[i]) for i in range(28))  # same row: next-but-one clears
+
+
+def test_arc_bends_forward_edges_above_the_line_and_backward_edges_below():
+    html = graph_html(small_graph(), "arc")
+    _, edges, _ = drawn(html)
+    xy = positions(html)
+    for edge in edges:
+        source, target = edge["from"], edge["to"]
+        if source != target:
+            _, y = curve_midpoint(xy[source], xy[target], edge["smooth"]["roundness"])
+            assert edge["smooth"]["type"] == "curvedCW"
+            assert (y < -30) if source < target else (y > 30)  # clears the boxes (y grows downwards)
+
+
+def test_circle_sets_the_words_clockwise_from_the_top_at_equal_distance_from_the_centre():
+    xy = positions(graph_html(small_graph(), "circle"))
+    radii = [math.hypot(x, y) for x, y in xy.values()]
+    assert radii == pytest.approx([radii[0]] * 4, rel=1e-3)
+    assert xy[0][0] == pytest.approx(0) and xy[0][1] < 0  # top (y points down)
+    assert xy[1][0] > 0 and xy[2][1] > 0 and xy[3][0] < 0  # right, bottom, left: clockwise
+
+
+def test_force_layout_is_reproducible_and_its_boxes_do_not_overlap():
+    labels = [f"token{i}" for i in range(16)]
+    attention = np.random.default_rng(1).dirichlet(np.full(16, 0.3), size=16)  # spring layout alone overlaps 4 pairs
+    graph = attention_graph(attention, labels, prune(attention, Pruning("mass", mass=0.7)))
+    xy = positions(graph_html(graph, "force"))
+    assert xy == positions(graph_html(graph, "force"))
+    for i in range(16):
+        for j in range(i):
+            apart_x = abs(xy[i][0] - xy[j][0]) >= (box_width(labels[i]) + box_width(labels[j])) / 2
+            apart_y = abs(xy[i][1] - xy[j][1]) >= 30
+            assert apart_x or apart_y
+
+
+def test_unknown_layout_is_refused():
+    with pytest.raises(ValueError, match="unknown layout"):
+        graph_html(small_graph(), "spiral")
+
+
+def test_every_layout_has_a_human_name():
+    assert set(LAYOUT_NAMES) == set(LAYOUTS)
+
+
+# --- graph_html: safety and self-containment -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_markup_in_labels_and_title_stays_text(layout):
+    html = graph_html(small_graph(HOSTILE), layout, title="<img src=x onerror=alert(3)>")
+    for markup in ("<img src=x onerror", "<script>alert", "</script><b>", "<b>bold"):
+        assert markup not in html
+    assert "&lt;img src=x onerror=alert(3)&gt;" in html  # the title, as HTML text
+    nodes, edges, _ = drawn(html)
+    assert [node["label"] for node in nodes][:4] == HOSTILE  # labels arrive intact, as JSON strings
+    assert any(edge["title"].startswith("<img src=x onerror=alert(1)> (0) → ") for edge in edges)
+
+
+def test_tooltips_are_shown_as_text_even_when_a_label_mentions_href():
+    html = graph_html(small_graph(HOSTILE), "arc")
+    assert "this.frame.innerText=t" in html  # vis-network 9.1.2 puts string titles into innerText
+    assert ".innerHTML = nodeData" not in html  # pyvis's own popup (triggered by "href" in a title) is left out
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_page_loads_nothing_from_the_network(layout):
+    html = graph_html(small_graph(), layout)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.IGNORECASE)
+    assert not re.search(r"""url\(\s*["']?\s*(https?:)?//""", html, re.IGNORECASE)
+    assert not re.search(r"<script[^>]*\ssrc|<link|@import", html)  # vis-network is inlined, nothing else is used
+    assert "bootstrap" not in html
+
+
+def test_height_is_the_requested_one():
+    assert "height: 420px;" in graph_html(small_graph(), "arc", height_px=420)
+
+
+# --- heatmap_figure --------------------------------------------------------------------------------------------------
+
+SENTENCE = ["the", "cat", "saw", "the"]
+
+
+def test_heatmap_shows_the_matrix_with_every_label_even_repeated_ones():
+    figure = heatmap_figure(ATTENTION, SENTENCE, SENTENCE)
+    heatmap = figure.data[0]
+    np.testing.assert_array_equal(heatmap.z, ATTENTION)
+    assert list(figure.layout.xaxis.tickvals) == list(figure.layout.yaxis.tickvals) == [0, 1, 2, 3]
+    assert list(figure.layout.xaxis.ticktext) == list(figure.layout.yaxis.ticktext) == SENTENCE
+
+
+def test_heatmap_tilts_column_labels_only_when_they_would_not_fit_side_by_side():
+    assert heatmap_figure(ATTENTION, SENTENCE, SENTENCE).layout.xaxis.tickangle == 0
+    assert heatmap_figure(ATTENTION, HOSTILE, HOSTILE).layout.xaxis.tickangle == -60
+
+
+def test_heatmap_rows_are_queries_top_down_columns_keys_cells_square():
+    figure = heatmap_figure(ATTENTION, SENTENCE, SENTENCE)
+    assert figure.layout.yaxis.autorange == "reversed"
+    assert figure.layout.yaxis.scaleanchor == "x"
+    assert figure.layout.yaxis.title.text.startswith("from") and figure.layout.xaxis.title.text.startswith("to")
+
+
+def test_heatmap_hover_names_both_tokens_and_gives_the_weight():
+    heatmap = heatmap_figure(ATTENTION, SENTENCE, SENTENCE).data[0]
+    assert heatmap.text[3][1] == "from the (3) → to cat (1)"
+    assert heatmap.hovertemplate == "%{text}: %{z:.3f}<extra></extra>"
+
+
+def test_heatmap_colour_scale_starts_at_zero_and_is_titled():
+    heatmap = heatmap_figure(ATTENTION, SENTENCE, SENTENCE).data[0]
+    assert heatmap.zmin == 0 and heatmap.colorbar.title.text == "attention weight"
+
+
+def test_heatmap_escapes_markup_in_labels_and_title():
+    figure = heatmap_figure(ATTENTION, HOSTILE, HOSTILE, title="<b>x</b>")
+    assert figure.layout.xaxis.ticktext[0] == "&lt;img src=x onerror=alert(1)&gt;"
+    assert figure.layout.title.text == "&lt;b&gt;x&lt;/b&gt;"
+    spec = figure.to_json()
+    for label in HOSTILE[:2] + ["<b>bold</b>"]:
+        assert label not in spec
+
+
+def test_heatmap_refuses_labels_that_do_not_match_the_matrix():
+    with pytest.raises(ValueError):
+        heatmap_figure(ATTENTION, SENTENCE[:3], SENTENCE)
+
+
+# --- overview_figure -------------------------------------------------------------------------------------------------
+
+
+def all_heads(layers=2, heads=3, n=4, seed=0):
+    """Random row-stochastic attention (layers, heads, n, n)."""
+    return np.random.default_rng(seed).dirichlet(np.ones(n), size=(layers, heads, n))
+
+
+def tile(figure, layer, head, t):
+    """The (t, t) block of the overview mosaic drawn for (layer, head)."""
+    top, left = layer * (t + 1), head * (t + 1)
+    return np.asarray(figure.data[0].z, dtype=float)[top : top + t, left : left + t]
+
+
+def test_each_tile_is_its_head_shaded_relative_to_its_own_maximum():
+    attention = all_heads()
+    figure = overview_figure(attention)
+    for layer in range(2):
+        for head in range(3):
+            head_attention = attention[layer, head]
+            np.testing.assert_allclose(tile(figure, layer, head, 4), head_attention / head_attention.max())
+
+
+def test_tiles_are_separated_by_empty_cells_and_spaced_one_unit_apart():
+    figure = overview_figure(all_heads())
+    z = np.asarray(figure.data[0].z, dtype=float)
+    assert z.shape == (2 * 5 - 1, 3 * 5 - 1)
+    assert np.isnan(z[4]).all() and np.isnan(z[:, 4]).all() and np.isnan(z[:, 9]).all()
+    x_edges = np.asarray(figure.data[0].x)
+    assert x_edges[0] == 0 and x_edges[4] == 1 and x_edges[5] == pytest.approx(1 + TILE_GAP)
+
+
+def test_long_sentences_are_average_pooled_down_to_max_tile():
+    attention = all_heads(layers=1, heads=2, n=8)
+    figure = overview_figure(attention, max_tile=4)
+    pooled = attention[0, 1].reshape(4, 2, 4, 2).mean(axis=(1, 3))
+    np.testing.assert_allclose(tile(figure, 0, 1, 4), pooled / pooled.max())
+
+
+def test_pooling_an_uneven_size_keeps_every_row():
+    figure = overview_figure(all_heads(layers=1, heads=1, n=7), max_tile=3)
+    assert np.asarray(figure.data[0].z).shape == (3, 3)
+
+
+def test_a_click_on_a_tile_maps_back_to_its_layer_and_head():
+    figure = overview_figure(all_heads(layers=2, heads=3))
+    markers = figure.data[1]
+    for point in range(6):
+        layer, head = tile_from_point_index(point, heads=3)
+        assert list(markers.customdata[point]) == [layer + 1, head + 1]
+        assert markers.x[point] == pytest.approx(head * (1 + TILE_GAP) + 0.5)
+        assert markers.y[point] == pytest.approx(layer * (1 + TILE_GAP) + 0.5)
+    assert tile_from_point_index(5, heads=3) == (1, 2)
+
+
+def test_layers_run_top_down_and_are_labelled():
+    figure = overview_figure(all_heads(layers=2, heads=3))
+    low, high = figure.layout.yaxis.range[1], figure.layout.yaxis.range[0]
+    assert low < high  # reversed: layer 1 on top
+    assert list(figure.layout.yaxis.ticktext) == ["L1", "L2"]
+    assert list(figure.layout.xaxis.ticktext) == ["H1", "H2", "H3"]
+    assert figure.data[0].showscale is False
+
+
+def enclosed_tiles(shape, layers, heads):
+    """(layer, head) of the tiles whose centre lies inside a rectangle shape."""
+    return {
+        (layer, head)
+        for layer in range(layers)
+        for head in range(heads)
+        if shape.x0 < head * (1 + TILE_GAP) + 0.5 < shape.x1 and shape.y0 < layer * (1 + TILE_GAP) + 0.5 < shape.y1
+    }
+
+
+def test_the_selected_head_is_outlined():
+    figure = overview_figure(all_heads(layers=2, heads=3), selected=(1, 2))
+    (outline,) = figure.layout.shapes
+    assert enclosed_tiles(outline, 2, 3) == {(1, 2)}
+
+
+def test_selecting_a_layer_mean_outlines_the_whole_layer():
+    figure = overview_figure(all_heads(layers=2, heads=3), selected=(0, None))
+    (outline,) = figure.layout.shapes
+    assert enclosed_tiles(outline, 2, 3) == {(0, 0), (0, 1), (0, 2)}
+
+
+def test_nothing_is_outlined_without_a_selection():
+    assert overview_figure(all_heads()).layout.shapes == ()
+
+
+def test_twelve_heads_fill_a_wide_figure_with_square_tiles():
+    figure = overview_figure(all_heads(layers=6, heads=12, n=5))
+    assert figure.layout.width == 1000 and 400 < figure.layout.height < 600
+    assert figure.layout.yaxis.scaleanchor == "x"
+
+
+# --- figure_config ---------------------------------------------------------------------------------------------------
+
+
+def test_png_downloads_at_three_times_the_size():
+    config = figure_config("png", "heatmap")
+    assert config["toImageButtonOptions"] == {"format": "png", "filename": "heatmap", "scale": 3}
+    assert config["displaylogo"] is False
+    assert {"select2d", "lasso2d"} <= set(config["modeBarButtonsToRemove"])
+
+
+def test_svg_downloads_as_svg_and_other_formats_are_refused():
+    assert figure_config("svg")["toImageButtonOptions"]["format"] == "svg"
+    with pytest.raises(ValueError):
+        figure_config("gif")

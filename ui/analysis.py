@@ -1,0 +1,52 @@
+"""The model and the current sentence's analysis, cached and shared by every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
+from core.tokens import EmptyTextError
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def cached_model(name: str) -> AttentionModel:
+    """One model object per process and name, shared by all sessions (never mutated)."""
+    return load_model(name)
+
+
+@st.cache_data(max_entries=16, show_spinner="Running the model…")
+def cached_analysis(name: str, text: str, pair: str) -> AttentionResult:
+    """Bounded cache of results: a 512-token input holds ~75 MB of attention for a 6 × 12 model."""
+    return cached_model(name).analyse(text, pair or None)
+
+
+def model_in_use() -> AttentionModel:
+    """The model chosen in the sidebar, or the bundled one with an error message when it cannot be loaded."""
+    name = (st.session_state.get("model") or BUNDLED_MODEL).strip()
+    try:
+        model = cached_model(name)
+    except ModelLoadError as error:
+        st.error(f"{error}  \nShowing the bundled model instead.", icon="⚠️")
+        model = cached_model(BUNDLED_MODEL)
+    if model.note:
+        st.info(model.note, icon="ℹ️")
+    return model
+
+
+def current_analysis() -> AttentionResult | None:
+    """The analysis of the sidebar's sentence (and pair); None, with a prompt on screen, when there is no text."""
+    model = model_in_use()
+    text, pair = st.session_state.get("text", ""), st.session_state.get("pair", "")
+    try:
+        result = cached_analysis(model.name, text, pair)
+    except EmptyTextError as prompt:
+        st.info(f"{prompt} Or pick an example in the sidebar.", icon="✍️")
+        return None
+    tokenized = result.tokenized
+    if tokenized.truncated:
+        st.warning(
+            f"The input has {tokenized.untruncated_length} tokens; {model.name} reads at most {len(tokenized)}, "
+            f"so the text was truncated to its first {len(tokenized)} tokens.",
+            icon="✂️",
+        )
+    return result
