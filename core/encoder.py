@@ -64,23 +64,11 @@ class EncoderConfig:
     @classmethod
     def from_dict(cls, config: dict) -> EncoderConfig:
         model_type = config.get("model_type", "")
-        if model_type == "distilbert":
-            return cls(
-                model_type=model_type,
-                vocab_size=config["vocab_size"],
-                hidden_size=config["dim"],
-                num_layers=config["n_layers"],
-                num_heads=config["n_heads"],
-                intermediate_size=config["hidden_dim"],
-                max_position_embeddings=config["max_position_embeddings"],
-                type_vocab_size=0,
-                layer_norm_eps=1e-12,
-                hidden_act=config.get("activation", "gelu"),
-                pad_token_id=config.get("pad_token_id", 0),
-                position_offset=0,
-            )
-        if model_type not in CHECKPOINT_PREFIXES or model_type == "distilbert":
+        if model_type not in CHECKPOINT_PREFIXES:
             raise UnsupportedModelError(f"model type {model_type!r} is not implemented by the core encoder")
+        if model_type == "distilbert":  # same architecture, other names, no segment embeddings
+            config = {DISTILBERT_CONFIG_KEYS.get(key, key): value for key, value in config.items()}
+            config["type_vocab_size"] = 0
         if config.get("position_embedding_type", "absolute") != "absolute":
             raise UnsupportedModelError(f"position embeddings {config['position_embedding_type']!r} are not implemented")
         if config.get("embedding_size", config["hidden_size"]) != config["hidden_size"]:
@@ -104,6 +92,8 @@ class EncoderConfig:
 
 
 ROBERTA_LIKE = {"roberta", "xlm-roberta", "camembert"}
+DISTILBERT_CONFIG_KEYS = {"dim": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+                          "hidden_dim": "intermediate_size", "activation": "hidden_act"}
 CHECKPOINT_PREFIXES = {  # the base model's name inside checkpoints saved from a task head
     "bert": "bert.",
     "roberta": "roberta.",
