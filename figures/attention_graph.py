@@ -47,6 +47,7 @@ ROW_PX = BOX_HEIGHT_PX + 5  # columns layout: one token per row
 COLUMN_GAP_PX = 440  # columns layout: room for the edges between the inner sides of the two columns
 MIN_RADIUS_PX = 150  # circle layout: room for the edges of a short sentence
 FORCE_SPREAD_PX = 65  # force layout: least radius, growing with the square root of the number of tokens
+SELF_LOOP_PX = 14  # radius of the loop drawn for a word's attention to itself
 VIEW_PADDING_PX = 24
 MAX_SCALE = 1.3  # never zoom a small graph in further than this on load
 TITLE_PX = 34  # screen pixels kept free for the title above the drawing
@@ -304,7 +305,7 @@ def vis_options(min_box: float) -> dict:
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.45}},
             "arrowStrikethrough": False,
-            "selfReference": {"size": 14, "angle": math.pi / 4},
+            "selfReference": {"size": SELF_LOOP_PX, "angle": math.pi / 4},
             "hoverWidth": 0.5,
             "selectionWidth": 1,
         },
@@ -321,12 +322,14 @@ def column_captions(positions: dict[NodeId, Point]) -> list[dict]:
 def view_bounds(
     graph: nx.DiGraph, layout: str, positions: dict[NodeId, Point], captions: list[dict], min_box: float
 ) -> Bounds:
-    """Box around everything drawn: node boxes, the middle of every curved edge, captions; padded."""
+    """Box around everything drawn: node boxes, self-loops, the middle of every curved edge, captions; padded."""
     half_widths = {n: max(box_width(graph.nodes[token_of(n)]["label"]), min_box) / 2 for n in positions}
     xs = [x + side * half_widths[n] for n, (x, _) in positions.items() for side in (-1, 1)]
     ys = [y + side * BOX_HEIGHT_PX / 2 for _, y in positions.values() for side in (-1, 1)]
     xs += [caption["x"] for caption in captions]
     ys += [caption["y"] - FONT_PX for caption in captions]
+    loops = [] if layout == "columns" else [n for n in positions if graph.has_edge(n, n)]
+    ys += [positions[n][1] - BOX_HEIGHT_PX / 2 - 2 * SELF_LOOP_PX for n in loops]  # a loop rises above its box
     if layout != "columns":
         ends = [(positions[source], positions[target]) for source, target in graph.edges]
         midpoints = [curve_midpoint(a, b, edge_roundness(a, b, layout)) for a, b in ends]

@@ -30,20 +30,18 @@ def rerun(at):
     return at
 
 
-def enter(at, **inputs):
-    """Give the pages new shared inputs (text, pair, model), as the sidebar's callbacks do.
+SIDEBAR_WIDGETS = {"text": "text_area", "pair": "text_input"}
 
-    AppTest drops the entrypoint's sidebar widgets from its element tree after the first run of an st.navigation
-    app, so later changes go through the session keys the sidebar writes; the real sidebar is driven by the
-    browser tests and by test_typing_in_the_sidebar_updates_every_view.
-    """
+
+def enter(at, **inputs):
+    """Type into the sidebar's sentence boxes, then rerun."""
     for key, value in inputs.items():
-        at.session_state[key] = value
+        getattr(at.sidebar, SIDEBAR_WIDGETS[key])(key=key).set_value(value)
     return rerun(at)
 
 
 def test_opens_with_an_example_already_run(app):
-    assert app.sidebar.text_area(key="_text").value.startswith("The animal")
+    assert app.sidebar.text_area(key="text").value.startswith("The animal")
     assert "animal" in iframe_html(app) and "vis" in iframe_html(app)
     overview, heatmap = plotly_specs(app)
     assert overview["data"][0]["type"] == "heatmap" and heatmap["data"][0]["type"] == "heatmap"
@@ -51,9 +49,7 @@ def test_opens_with_an_example_already_run(app):
 
 
 def test_typing_in_the_sidebar_updates_every_view(app):
-    app.sidebar.text_area(key="_text").set_value("Graphs connect words.")
-    app.sidebar.text_input(key="_pair").set_value("Edges carry weights.")
-    rerun(app)
+    enter(app, text="Graphs connect words.", pair="Edges carry weights.")
     html = iframe_html(app)
     assert "Graphs" in html and "weights" in html
     heatmap = plotly_specs(app)[1]
@@ -94,7 +90,11 @@ def test_long_text_is_truncated_with_a_notice_and_the_graph_asks_first(app):
 
 
 def test_an_unreachable_model_is_explained_and_the_bundled_one_keeps_working(app):
-    enter(app, model="no-such-org/no-such-model")
+    app.sidebar.selectbox(key="model_choice").set_value("Other (type a Hub id)…")
+    rerun(app)
+    assert not app.error  # an empty id keeps the bundled model, silently
+    app.sidebar.text_input(key="custom_model").set_value("no-such-org/no-such-model")
+    rerun(app)
     assert any("Showing the bundled model instead" in error.value for error in app.error)
     assert app.get("iframe")
 
@@ -109,5 +109,5 @@ def test_markup_and_odd_unicode_run_without_exception(app, text):
 def test_examples_fill_the_sentence_boxes(app):
     app.sidebar.selectbox(key="example").set_value("Sentence pair")
     rerun(app)
-    assert app.session_state["pair"] == "A Transformer is a graph neural network."
+    assert app.sidebar.text_input(key="pair").value == "A Transformer is a graph neural network."
     assert "neural" in json.dumps(plotly_specs(app)[1])  # the heatmap shows the second sentence

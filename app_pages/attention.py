@@ -12,11 +12,11 @@ from ui.analysis import current_analysis
 from ui.examples import example_for
 
 MAX_GRAPH_NODES = 64
-OVERVIEW_WIDTH_PX = 480  # nominal: the figure stretches to its column, tiles stay square
+OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, tiles stay square
 PRUNING_RULES = {
-    "mass": "Strongest edges covering a share of each word's attention",
-    "top_k": "Top-k edges per word",
-    "threshold": "Edges above a threshold",
+    "mass": "Share of each word's attention",
+    "top_k": "Top-k per word",
+    "threshold": "Above a threshold",
     "all": "All edges",
 }
 
@@ -33,16 +33,7 @@ example = example_for(result.tokenized.text, result.tokenized.pair)
 if example is not None:
     st.markdown(f"**What to look at:** {example['note']}")
 
-with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
-    units = st.segmented_control("Units", ["Words", "Tokens"], key="units", default="Words",
-                                 help="Words merge subword pieces: attention to a word is the sum over its pieces, "
-                                      "attention from a word their mean (Clark et al. 2019).")
-    hide_special = st.toggle("Hide [CLS] / [SEP]", key="hide_special",
-                             help="Drop the special tokens and renormalise each row to sum to 1.")
-options = ViewOptions(words=units != "Tokens", hide_special=hide_special)
-labels, attention = attention_view(result.tokenized, result.attentions, options)  # (layers, heads, n, n)
-layers, heads = attention.shape[:2]
-
+layers, heads = result.num_layers, result.num_heads
 st.session_state["layer"] = min(st.session_state.get("layer", 1), layers)
 if st.session_state.get("head", "mean") != "mean" and st.session_state["head"] > heads:
     st.session_state["head"] = "mean"
@@ -57,12 +48,28 @@ def select_clicked_head() -> None:
 
 
 left, right = st.columns([5, 7], gap="large")
-with left:
+with left:  # the overview is drawn above the controls that shape it
     st.subheader(f"All {layers} × {heads} heads")
-    selected_head = None if st.session_state.get("head", "mean") == "mean" else st.session_state["head"] - 1
-    image_format = st.session_state.get("image_format", "png")
+    overview_slot = st.container()
+    layer = st.slider("Layer", 1, layers, key="layer")
+    head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head",
+                            help="“mean” averages the layer's heads.")
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
+        units = st.segmented_control("Units", ["Words", "Tokens"], key="units", default="Words",
+                                     help="Words merge subword pieces: attention to a word is the sum over its "
+                                          "pieces, attention from a word their mean (Clark et al. 2019).")
+        hide_special = st.toggle("Hide [CLS] / [SEP]", key="hide_special",
+                                 help="Drop the special tokens and renormalise each row to sum to 1.")
+labels, attention = attention_view(result.tokenized, result.attentions,
+                                   ViewOptions(words=units != "Tokens", hide_special=hide_special))  # (L, H, n, n)
+head_index = None if head == "mean" else head - 1
+matrix = head_matrix(attention, layer - 1, head_index)  # (n, n)
+head_name = f"layer {layer}, " + ("mean of all heads" if head == "mean" else f"head {head}")
+image_format = st.session_state.get("image_format", "png")
+
+with overview_slot:
     st.plotly_chart(
-        overview_figure(attention, selected=(st.session_state["layer"] - 1, selected_head), width_px=OVERVIEW_WIDTH_PX),
+        overview_figure(attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX),
         key="overview",
         on_select=select_clicked_head,
         selection_mode="points",
@@ -70,21 +77,18 @@ with left:
     )
     st.caption("Rows are layers, columns heads; each tile is one head's attention matrix (rows = from, columns = to), "
                "shaded relative to its own largest weight. **Click a tile** to select that head.")
-    layer = st.slider("Layer", 1, layers, key="layer")
-    head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head",
-                            help="“mean” averages the layer's heads.")
-matrix = head_matrix(attention, layer - 1, None if head == "mean" else head - 1)  # (n, n)
-head_name = f"layer {layer}, " + ("mean of all heads" if head == "mean" else f"head {head}")
 
-with right:
+with right:  # the graph is drawn above the controls that shape it
     st.subheader(f"Graph — {head_name}")
+    graph_slot = st.container()
     layout = st.segmented_control("Layout", list(LAYOUT_NAMES), key="layout", default="circle",
                                   format_func=LAYOUT_NAMES.get) or "circle"
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", format_func=PRUNING_RULES.get)
+        rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", format_func=PRUNING_RULES.get,
+                            help="Share: each word's strongest edges until they cover the share of its attention "
+                                 "(exBERT's rule). Top-k: each word's k strongest. Threshold: every weight above it.")
         if rule == "mass":
-            share = st.slider("Share of each word's attention (%)", 10, 100, 70, 5, key="mass")
-            pruning = Pruning("mass", mass=share / 100)
+            pruning = Pruning("mass", mass=st.slider("Share kept (%)", 10, 100, 70, 5, key="mass") / 100)
         elif rule == "top_k":
             pruning = Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k"))
         elif rule == "threshold":
@@ -93,15 +97,16 @@ with right:
             pruning = Pruning("all")
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
     html = None
-    if len(labels) > MAX_GRAPH_NODES and not st.checkbox(f"Draw the graph of {len(labels)} nodes anyway",
-                                                         key="draw_anyway"):
-        st.info(f"{len(labels)} nodes are too many for a readable graph (the limit is {MAX_GRAPH_NODES}). Read the "
-                "heatmap, switch to words, hide [CLS]/[SEP], or tick the box to draw it with the edges kept.")
-    else:
-        html = graph_html(graph, layout, height_px=600)
-        st.iframe(html, height=620)
-    st.caption(f"{graph.number_of_edges()} of {len(labels) ** 2} edges shown. Edge width and opacity grow with the "
-               "attention weight (a probability, 0–1); hover an edge for its exact value.")
+    with graph_slot:
+        if len(labels) > MAX_GRAPH_NODES and not st.checkbox(f"Draw the graph of {len(labels)} nodes anyway",
+                                                             key="draw_anyway"):
+            st.info(f"{len(labels)} nodes are too many for a readable graph (the limit is {MAX_GRAPH_NODES}). Read "
+                    "the heatmap, switch to words, hide [CLS]/[SEP], or tick the box to draw it with the edges kept.")
+        else:
+            html = graph_html(graph, layout, height_px=540)
+            st.iframe(html, height=560)
+        st.caption(f"{graph.number_of_edges()} of {len(labels) ** 2} edges shown. Edge width and opacity grow with "
+                   "the attention weight (a probability, 0–1); hover an edge for its exact value.")
 
 with left:
     st.subheader(f"Heatmap — {head_name}")
@@ -119,7 +124,7 @@ with right:
             index=next((i for i, k in enumerate(text_words) if words[k].text.lower() == "it"), 0),
         )
         word_matrix = head_matrix(attention_view(result.tokenized, result.attentions, ViewOptions(words=True))[1],
-                                  layer - 1, None if head == "mean" else head - 1)  # (words, words)
+                                  layer - 1, head_index)  # (words, words)
         st.html(highlighted_text_html([result.tokenized.text, result.tokenized.pair or ""], words,
                                       word_matrix[focus], focus))
         st.caption(f"Each word is shaded by the attention “{words[focus].text}” pays to it in {head_name} (darkest = "
@@ -137,7 +142,7 @@ with right:
                                "attention.json", "application/json",
                                help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.')
             st.download_button("This head (CSV)",
-                               head_csv(labels, matrix, layer - 1, None if head == "mean" else head - 1),
+                               head_csv(labels, matrix, layer - 1, head_index),
                                f"attention-{slug}.csv", "text/csv")
         st.caption("The same JSON from the command line: `python -m core.export \"TEXT\" [--pair \"TEXT B\"] "
                    "[--model NAME] [--words]`.")

@@ -1,0 +1,445 @@
+"""Plotly maps of a railway network on its fixed drawing coordinates (no physics, no re-layout): stations as
+markers sized by boardings and coloured by a value (crowding, hops, a signal), links as segments in their lines'
+colours, station names placed where they collide least.
+
+Station names, ids and line names come from CSV files that users may upload. Plotly renders titles, hover labels and
+text with a subset of HTML and decodes entities, so every piece of it goes through ``plain`` (``&``, ``<``, ``>`` as
+entities): it shows literally and can never be read as markup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.railway import RailwayNetwork
+from figures.attention_figures import FONT, plain
+
+LINE_COLOURS = {  # JR East's line colours
+    "Yamanote": "#80c241",
+    "Chuo Rapid": "#f15a22",
+    "Chuo-Sobu Local": "#f2c200",
+}
+OTHER_LINE_COLOURS = ("#1c7ed6", "#ae3ec9", "#0ca678", "#e8590c", "#5c940d", "#d6336c", "#1098ad", "#7048e8")
+NO_LINE = "(no line named)"
+NO_LINE_COLOUR = "#868e96"
+CLOSED_COLOUR = "#e03131"
+ACCENT = "#7048e8"  # stations whose boardings a what-if raised
+FADED = "#dee2e6"
+CROWDING_MAX = 200.0  # % at the top of the colour scale (200 % = body contact)
+CROWDING_COLORSCALE = [  # calm blue → amber → red → dark red at 200 %
+    [0.0, "#d0ebff"],
+    [0.25, "#74c0fc"],
+    [0.5, "#ffd43b"],
+    [0.75, "#f76707"],
+    [1.0, "#a61e4d"],
+]
+CROWDING_TICKS = {  # Japan's published crowding guide levels (混雑率)
+    0: "0",
+    50: "50",
+    100: "100 every seat and strap taken",
+    150: "150 can still read a newspaper",
+    200: "200+ bodies touch",
+}
+SIGNAL_COLORSCALE = [[0.0, "#e7f5ff"], [0.35, "#74c0fc"], [1.0, "#1864ab"]]
+HOP_COLOURS = ("#d9480f", "#1864ab", "#1c7ed6", "#4dabf7", "#74c0fc", "#a5d8ff", "#d0ebff")  # the station, 1 hop, …
+MARKER_PX = (10.0, 34.0)  # marker diameter of the least and the most boardings
+LABEL_FONT_PX = 14
+MAP_HEIGHT_PX = 760
+MARGIN = dict(l=8, r=8, t=40, b=8)
+LABEL_ROOM_KM_PER_CHAR = 0.11  # x range padding per character of the longest label at the nominal scale
+LABEL_POSITIONS = (  # plotly textposition → direction (dx, dy) from the marker
+    ("middle right", (1, 0)),
+    ("middle left", (-1, 0)),
+    ("top center", (0, 1)),
+    ("bottom center", (0, -1)),
+    ("top right", (1, 1)),
+    ("top left", (-1, 1)),
+    ("bottom right", (1, -1)),
+    ("bottom left", (-1, -1)),
+)
+
+
+def line_colours(lines: Sequence[str]) -> dict[str, str]:
+    """A colour for every line: JR's own for the bundled lines, then a fixed palette in order of appearance."""
+    colours, others = {}, iter(OTHER_LINE_COLOURS * (1 + len(lines) // len(OTHER_LINE_COLOURS)))
+    for line in lines:
+        colours[line] = LINE_COLOURS.get(line) or (NO_LINE_COLOUR if line == NO_LINE else next(others))
+    return colours
+
+
+def network_lines(network: RailwayNetwork) -> list[str]:
+    """The network's line names in order of first appearance; NO_LINE last if some link names none."""
+    seen = dict.fromkeys(line for link in network.links for line in link.lines)
+    if any(not link.lines for link in network.links):
+        seen[NO_LINE] = None
+    return list(seen)
+
+
+def station_lines(network: RailwayNetwork) -> list[str]:
+    """Each station's lines, joined with " + " in the network's line order (NO_LINE when its links name none)."""
+    order = network_lines(network)
+    served: list[set[str]] = [set() for _ in network.stations]
+    for link in network.links:
+        for end in (link.source, link.target):
+            served[network.index[end]].update(link.lines or (NO_LINE,))
+    return [" + ".join(line for line in order if line in lines) or NO_LINE for lines in served]
+
+
+def marker_sizes(boardings: np.ndarray) -> np.ndarray:
+    """Marker diameters (px): area proportional to boardings, between MARKER_PX (0 boardings: the smallest)."""
+    boardings = np.clip(np.asarray(boardings, dtype=np.float64), 0.0, None)
+    largest = boardings.max() if len(boardings) and boardings.max() > 0 else 1.0
+    smallest, biggest = MARKER_PX
+    return smallest + (biggest - smallest) * np.sqrt(boardings / largest)
+
+
+def _label_box(
+    x: float, y: float, position: tuple[int, int], chars: int, radius_km: float, km_per_px: float
+) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) in km of a label of ``chars`` characters placed at ``position`` of a marker at (x, y)."""
+    width = 0.58 * LABEL_FONT_PX * chars * km_per_px
+    height = 1.2 * LABEL_FONT_PX * km_per_px
+    dx, dy = position
+    gap = radius_km + 2 * km_per_px
+    cx = x + dx * (gap + width / 2) if dx else x
+    cy = y + dy * (gap + height / 2) if dy else y
+    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area shared by two boxes."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def label_positions(
+    coordinates: np.ndarray, labels: Sequence[str], sizes_px: np.ndarray, km_per_px: float
+) -> list[str]:
+    """A plotly ``textposition`` per station: greedily, biggest station first, the position whose label overlaps the
+    markers and the labels already placed the least (ties: outward from the centre of the network)."""
+    coordinates = np.asarray(coordinates, dtype=np.float64).reshape(-1, 2)
+    radii = np.asarray(sizes_px) / 2 * km_per_px
+    markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(coordinates, radii)]
+    centre = coordinates.mean(axis=0) if len(coordinates) else np.zeros(2)
+    placed: list[tuple[float, float, float, float]] = []
+    chosen = ["middle right"] * len(coordinates)
+    for i in np.argsort(-np.asarray(sizes_px), kind="stable"):
+        x, y = coordinates[i]
+        outward = np.array([x, y]) - centre
+        best = None
+        for rank, (name, direction) in enumerate(LABEL_POSITIONS):
+            box = _label_box(x, y, direction, len(labels[i]), radii[i], km_per_px)
+            clash = sum(_overlap(box, other) for other in placed)
+            clash += sum(_overlap(box, marker) for j, marker in enumerate(markers) if j != i)
+            facing = -float(np.dot(direction, outward)) / (math.hypot(*direction) * (np.linalg.norm(outward) + 1e-9))
+            cost = (clash, facing + 0.01 * rank)
+            if best is None or cost < best[0]:
+                best = (cost, name, box)
+        chosen[i], placed = best[1], [*placed, best[2]]
+    return chosen
+
+
+def _extent(network: RailwayNetwork, height_px: int) -> tuple[list[float], list[float], float]:
+    """Axis ranges (x, y) in km with room for the labels, and km per pixel at the figure's height."""
+    xy = network.coordinates()
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    span_y = max(y1 - y0, x1 - x0, 1.0)
+    pad_y = 0.06 * span_y
+    km_per_px = (span_y + 2 * pad_y) / (height_px - MARGIN["t"] - MARGIN["b"])
+    longest = max(len(station.name_en) for station in network.stations)
+    pad_x = 0.58 * LABEL_FONT_PX * longest * km_per_px + MARKER_PX[1] * km_per_px
+    return [x0 - pad_x, x1 + pad_x], [y0 - pad_y, y1 + pad_y], km_per_px
+
+
+def _segments(points: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[list, list]:
+    """x and y lists of line segments separated by None (one plotly trace draws them all)."""
+    xs, ys = [], []
+    for start, end in points:
+        xs += [start[0], end[0], None]
+        ys += [start[1], end[1], None]
+    return xs, ys
+
+
+def _link_traces(
+    network: RailwayNetwork,
+    closed_links: Sequence[tuple[str, str]] = (),
+    width: float = 5.0,
+    opacity: float = 0.9,
+    legend: bool = True,
+) -> list[go.Scatter]:
+    """One trace per line (links served by several lines are drawn side by side) and one for closed links."""
+    xy = network.coordinates()
+    span = float(np.ptp(xy, axis=0).max()) if len(xy) > 1 else 1.0
+    offset_km = 0.007 * span * width / 5
+    closed = {frozenset(pair) for pair in closed_links}
+    lines = network_lines(network)
+    colours = line_colours(lines)
+    per_line: dict[str, list] = {line: [] for line in lines}
+    shut = []
+    for link in network.links:
+        start, end = xy[network.index[link.source]], xy[network.index[link.target]]
+        if frozenset((link.source, link.target)) in closed:
+            shut.append((start, end))
+            continue
+        direction = end - start
+        normal = np.array([-direction[1], direction[0]]) / (np.linalg.norm(direction) or 1.0)
+        served = link.lines or (NO_LINE,)
+        for k, line in enumerate(served):
+            shift = (k - (len(served) - 1) / 2) * offset_km * normal
+            per_line[line].append((start + shift, end + shift))
+    traces = []
+    for line, segments in per_line.items():
+        xs, ys = _segments(segments)
+        traces.append(go.Scatter(
+            x=xs, y=ys, mode="lines", name=plain(line), legendgroup="lines", showlegend=legend,
+            line=dict(color=colours[line], width=width), opacity=opacity, hoverinfo="skip",
+        ))
+    if shut:
+        xs, ys = _segments(shut)
+        middles = np.array([(start + end) / 2 for start, end in shut])
+        traces.append(go.Scatter(
+            x=xs, y=ys, mode="lines", name="closed link", legendgroup="closed", showlegend=legend,
+            line=dict(color=CLOSED_COLOUR, width=max(2.0, width * 0.6), dash="dot"), hoverinfo="skip",
+        ))
+        traces.append(go.Scatter(
+            x=middles[:, 0], y=middles[:, 1], mode="markers", legendgroup="closed", showlegend=False,
+            marker=dict(symbol="x-thin", size=16, line=dict(color=CLOSED_COLOUR, width=4)), hoverinfo="skip",
+        ))
+    return traces
+
+
+def _station_names(network: RailwayNetwork) -> list[str]:
+    """Escaped "English 日本語 (id)" of every station, for hover labels."""
+    names = []
+    for station in network.stations:
+        japanese = f" {plain(station.name_ja)}" if station.name_ja else ""
+        names.append(f"<b>{plain(station.name_en)}</b>{japanese} ({plain(station.id)})")
+    return names
+
+
+def _map_layout(figure: go.Figure, title: str, x_range: list[float], y_range: list[float], height_px: int) -> None:
+    """Equal km on both axes, no axes drawn, fixed ranges, legend at the top."""
+    axes = dict(visible=False, showgrid=False, zeroline=False, fixedrange=False)
+    figure.update_xaxes(range=x_range, constrain="domain", **axes)
+    figure.update_yaxes(range=y_range, scaleanchor="x", scaleratio=1, constrain="domain", **axes)
+    figure.update_layout(
+        title=dict(text=title, x=0.0, xanchor="left", y=0.995, yanchor="top", font=dict(size=18)),
+        font=FONT,
+        height=height_px,
+        margin=MARGIN,
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        hovermode="closest",
+        dragmode="pan",
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=13),
+                    bgcolor="rgba(255,255,255,0.8)"),
+        hoverlabel=dict(font_size=15),
+    )
+
+
+def station_value_map(
+    network: RailwayNetwork,
+    values: np.ndarray,
+    *,
+    title: str = "",
+    colorbar_title: str = "crowding (%)",
+    colorscale: list | str = CROWDING_COLORSCALE,
+    cmin: float = 0.0,
+    cmax: float = CROWDING_MAX,
+    ticks: dict[float, str] | None = CROWDING_TICKS,
+    hover_lines: Sequence[str] | None = None,
+    value_format: str = "{:.0f} %",
+    closed_links: Sequence[tuple[str, str]] = (),
+    raised: dict[int, str] | None = None,
+    sizes_from: np.ndarray | None = None,
+    height_px: int = MAP_HEIGHT_PX,
+) -> go.Figure:
+    """The network on its map, stations coloured by ``values`` (stations,) on a colour bar, sized by boardings.
+
+    ``hover_lines`` adds a line of (already escaped) text per station to its hover label; ``closed_links`` are drawn
+    dotted red; ``raised`` maps station positions to a short tag ("×2") drawn with an accent outline; ``sizes_from``
+    gives the boardings that size the markers (default: the network's published boardings).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (len(network.stations),):
+        raise ValueError(f"values {values.shape} do not match {len(network.stations)} stations")
+    boardings = network.boardings() if sizes_from is None else np.asarray(sizes_from, dtype=np.float64)
+    x_range, y_range, km_per_px = _extent(network, height_px)
+    xy = network.coordinates()
+    sizes = marker_sizes(boardings)
+    raised = raised or {}
+    labels = [station.name_en + (f" {raised[i]}" if i in raised else "") for i, station in enumerate(network.stations)]
+    hover = [
+        f"{name}<br>{colorbar_title}: <b>{value_format.format(value)}</b>"
+        f"<br>boardings: {boarding:,.0f} per day" + (f"<br>{hover_lines[i]}" if hover_lines is not None else "")
+        for i, (name, value, boarding) in enumerate(zip(_station_names(network), values, boardings))
+    ]
+    colorbar = dict(
+        title=dict(text=colorbar_title, side="top", font=dict(size=15)), thickness=16, len=0.6, y=0.5,
+        outlinewidth=0, x=1.0, xanchor="left", tickfont=dict(size=13),
+    )
+    if ticks:
+        colorbar.update(tickmode="array", tickvals=list(ticks), ticktext=[plain(text) for text in ticks.values()])
+    outline = [ACCENT if i in raised else "#343a40" for i in range(len(values))]
+    stations = go.Scatter(
+        x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="stations", showlegend=False,
+        text=[plain(label) for label in labels],
+        textposition=label_positions(xy, labels, sizes, km_per_px),
+        textfont=dict(size=LABEL_FONT_PX, color="#212529"),
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+        marker=dict(
+            size=sizes, color=np.clip(values, cmin, cmax), colorscale=colorscale, cmin=cmin, cmax=cmax,
+            showscale=True, colorbar=colorbar,
+            line=dict(color=outline, width=[4.0 if i in raised else 1.2 for i in range(len(values))]),
+        ),
+    )
+    figure = go.Figure([*_link_traces(network, closed_links), stations])
+    _map_layout(figure, title, x_range, y_range, height_px)
+    figure.update_layout(margin=dict(MARGIN, r=230 if ticks else 90))
+    return figure
+
+
+def congestion_map(
+    network: RailwayNetwork,
+    crowding: np.ndarray,
+    *,
+    title: str = "",
+    truth: np.ndarray | None = None,
+    closed_links: Sequence[tuple[str, str]] = (),
+    raised: dict[int, str] | None = None,
+    boardings: np.ndarray | None = None,
+    height_px: int = MAP_HEIGHT_PX,
+) -> go.Figure:
+    """Stations coloured by crowding % (stations,), true or predicted; with ``truth`` the hover shows both."""
+    hover_lines = None
+    if truth is not None:
+        hover_lines = [f"simulator (truth): {value:.0f} %" for value in np.asarray(truth, dtype=np.float64)]
+    return station_value_map(
+        network, crowding, title=title, hover_lines=hover_lines, closed_links=closed_links, raised=raised,
+        sizes_from=boardings, height_px=height_px,
+    )
+
+
+def receptive_field_map(
+    network: RailwayNetwork, hops: np.ndarray, station: int, depth: int, *, height_px: int = MAP_HEIGHT_PX
+) -> go.Figure:
+    """Stations within ``depth`` hops of ``station`` coloured by their hop count, the rest faded: what a
+    ``depth``-layer GCN can see when it predicts the station."""
+    hops = np.asarray(hops)
+    x_range, y_range, km_per_px = _extent(network, height_px)
+    xy = network.coordinates()
+    sizes = marker_sizes(network.boardings())
+    names = [station.name_en for station in network.stations]
+    positions = label_positions(xy, names, sizes, km_per_px)
+    hover = _station_names(network)
+    traces = _link_traces(network, width=4.0, opacity=0.35, legend=False)
+    groups = [(f"{plain(names[station])} itself", hops == 0)]
+    groups += [(f"{h} hop{'s' if h > 1 else ''} away", hops == h) for h in range(1, depth + 1)]
+    groups += [("out of reach", hops > depth)]
+    for number, (label, mask) in enumerate(groups):
+        last = number == len(groups) - 1
+        colour = FADED if last else HOP_COLOURS[min(number, len(HOP_COLOURS) - 1)]
+        index = np.flatnonzero(mask)
+        traces.append(go.Scatter(
+            x=xy[index, 0], y=xy[index, 1], mode="markers+text", name=label,
+            text=[plain(names[i]) for i in index], textposition=[positions[i] for i in index],
+            textfont=dict(size=LABEL_FONT_PX, color="#adb5bd" if last else "#212529"),
+            hovertext=[f"{hover[i]}<br>{hops[i]} hop{'s' if hops[i] != 1 else ''} away" for i in index],
+            hovertemplate="%{hovertext}<extra></extra>",
+            marker=dict(size=sizes[index], color=colour, line=dict(color="#868e96" if last else "#343a40",
+                                                                     width=3.0 if number == 0 else 1.0)),
+        ))
+    figure = go.Figure(traces)
+    _map_layout(figure, "", x_range, y_range, height_px)
+    figure.update_layout(legend=dict(orientation="v", x=1.0, xanchor="left", y=0.5, yanchor="middle",
+                                     font=dict(size=14), itemsizing="constant"),
+                         margin=dict(MARGIN, t=10, r=150))
+    return figure
+
+
+def spread_figure(network: RailwayNetwork, states: np.ndarray, station: int, *, height_px: int = 420) -> go.Figure:
+    """Small multiples, one map per layer: the signal Â^l e_s (layers + 1, stations) that starts at ``station``,
+    each panel shaded relative to its own largest value; stations it has not reached are hollow."""
+    states = np.asarray(states, dtype=np.float64)
+    count = len(states)
+    figure = make_subplots(
+        rows=1, cols=count, horizontal_spacing=0.01,
+        subplot_titles=["start" if layer == 0 else f"after {layer} layer{'s' if layer > 1 else ''}"
+                        for layer in range(count)],
+    )
+    xy = network.coordinates()
+    sizes = marker_sizes(network.boardings()) * 0.55
+    names = _station_names(network)
+    segments = _segments([(xy[network.index[link.source]], xy[network.index[link.target]]) for link in network.links])
+    for layer, state in enumerate(states):
+        reached = np.abs(state) > 1e-12
+        share = np.abs(state) / (np.abs(state).max() or 1.0)
+        figure.add_trace(go.Scatter(
+            x=segments[0], y=segments[1], mode="lines", line=dict(color="#ced4da", width=1.5), hoverinfo="skip",
+            showlegend=False,
+        ), row=1, col=layer + 1)
+        figure.add_trace(go.Scatter(
+            x=xy[:, 0], y=xy[:, 1], mode="markers", showlegend=False,
+            hovertext=[f"{name}<br>signal {value:.3g} ({100 * s:.0f} % of this layer's largest)"
+                       for name, value, s in zip(names, state, share)],
+            hovertemplate="%{hovertext}<extra></extra>",
+            marker=dict(
+                size=sizes, color=np.where(reached, share, np.nan), colorscale=SIGNAL_COLORSCALE, cmin=0, cmax=1,
+                showscale=layer == count - 1,
+                colorbar=dict(title=dict(text="share of the layer's largest", side="right"), thickness=12,
+                              tickformat=".0%", outlinewidth=0),
+                line=dict(color=np.where(reached, "#343a40", "#adb5bd"), width=np.where(np.arange(len(xy)) == station,
+                                                                                       3.0, 1.0)),
+            ),
+        ), row=1, col=layer + 1)
+    figure.update_xaxes(visible=False, fixedrange=True, constrain="domain")
+    for layer in range(count):
+        suffix = "" if layer == 0 else str(layer + 1)
+        figure.update_yaxes(visible=False, fixedrange=True, scaleanchor=f"x{suffix}", scaleratio=1,
+                            constrain="domain", row=1, col=layer + 1)
+    figure.update_layout(font=FONT, height=height_px, margin=dict(l=4, r=4, t=36, b=4), plot_bgcolor="#ffffff",
+                         paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15))
+    return figure
+
+
+def embedding_figure(
+    points: np.ndarray,
+    groups: Sequence[str],
+    *,
+    labels: dict[int, str] | None = None,
+    title: str = "",
+    height_px: int = 440,
+) -> go.Figure:
+    """A 2-D node embedding (nodes, 2), coloured by group with a legend; ``labels`` names a few nodes."""
+    points = np.asarray(points, dtype=np.float64)
+    labels = labels or {}
+    order = list(dict.fromkeys(groups))
+    colours = line_colours(order) if set(order) & set(LINE_COLOURS) else dict(zip(order, OTHER_LINE_COLOURS * 4))
+    traces = []
+    for group in order:
+        index = [i for i, g in enumerate(groups) if g == group]
+        traces.append(go.Scatter(
+            x=points[index, 0], y=points[index, 1], mode="markers+text", name=plain(group),
+            text=[plain(labels.get(i, "")) for i in index], textposition="top center",
+            textfont=dict(size=13), hovertext=[plain(labels.get(i, f"node {i}")) for i in index],
+            hovertemplate="%{hovertext}<extra></extra>",
+            marker=dict(size=13, color=_blend(group, colours), line=dict(color="#343a40", width=1)),
+        ))
+    figure = go.Figure(traces)
+    figure.update_xaxes(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#f1f3f5", title="dimension 1")
+    figure.update_yaxes(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#f1f3f5", title="dimension 2")
+    figure.update_layout(
+        title=dict(text=plain(title), x=0.0, xanchor="left", font=dict(size=17)), font=FONT, height=height_px,
+        margin=dict(l=30, r=10, t=40, b=30), plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+        legend=dict(orientation="h", x=0.0, y=-0.08, yanchor="top", font=dict(size=13)),
+    )
+    return figure
+
+
+def _blend(group: str, colours: dict[str, str]) -> str:
+    """The colour of a group; a group of several lines ("A + B") takes a dark neutral (an interchange)."""
+    return "#343a40" if " + " in group else colours.get(group, NO_LINE_COLOUR)

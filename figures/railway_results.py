@@ -1,0 +1,201 @@
+"""Figures and words for the congestion models' results: the live loss curves, the table of scores with its plain
+reading, and a what-if's change per station, truth against predictions.
+
+Station and line names may come from an uploaded CSV: plotly text goes through ``plain`` (HTML entities) and
+Markdown text through ``md_plain`` (Markdown's punctuation backslash-escaped), so neither can become markup.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from figures.attention_figures import FONT, plain
+
+ROWS = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP", "ridge": "ridge (per station)"}
+COLUMNS = {  # evaluation → (column title, what it asks)
+    "held-out days": ("new days", "Trained on 3/4 of the days, tested on the other days, every station."),
+    "held-out stations": (
+        "unseen stations",
+        "A quarter of the stations never show their crowding in training; tested on those stations.",
+    ),
+    "topology change": ("a link closed", "Trained on the intact network, tested after a link closes, no retraining."),
+    "control": (
+        "control: own boardings",
+        "Negative control: a label driven only by the station's own boardings (platform crowding), unseen stations.",
+    ),
+}
+MODEL_COLOURS = {"GCN": "#1c7ed6", "GCN + skip": "#f76707", "MLP": "#868e96"}
+EVALUATION_PANELS = ("held-out days", "held-out stations", "control")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def md_plain(text: str) -> str:
+    """``text`` for st.markdown, shown literally: Markdown punctuation backslash-escaped, line breaks as spaces."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def loss_figure(history: Mapping[tuple[str, str], Sequence[tuple[int, float, float]]], epochs: int) -> go.Figure:
+    """Loss curves, one panel per evaluation: (model name, evaluation) → [(epoch, train loss, test loss)].
+
+    Test loss solid, training loss dotted, log scale; losses are mean squared errors of crowding / 100.
+    """
+    figure = make_subplots(rows=1, cols=len(EVALUATION_PANELS), shared_yaxes=True, horizontal_spacing=0.03,
+                           subplot_titles=[COLUMNS[e][0] for e in EVALUATION_PANELS])
+    for (model, evaluation), points in history.items():
+        if evaluation not in EVALUATION_PANELS or not points:
+            continue
+        column = EVALUATION_PANELS.index(evaluation) + 1
+        epoch, train, test = (list(values) for values in zip(*points))
+        colour = MODEL_COLOURS.get(model, "#495057")
+        first = evaluation == EVALUATION_PANELS[0]
+        figure.add_trace(go.Scatter(x=epoch, y=test, mode="lines", name=plain(model), legendgroup=model,
+                                    showlegend=first, line=dict(color=colour, width=3),
+                                    hovertemplate=f"{plain(model)}, test: %{{y:.4f}} at epoch %{{x}}<extra></extra>"),
+                         row=1, col=column)
+        figure.add_trace(go.Scatter(x=epoch, y=train, mode="lines", name=f"{plain(model)} (train)",
+                                    legendgroup=model, showlegend=False, line=dict(color=colour, width=2, dash="dot"),
+                                    hovertemplate=f"{plain(model)}, train: %{{y:.4f}} at epoch %{{x}}<extra></extra>"),
+                         row=1, col=column)
+    figure.update_xaxes(range=[0, epochs], title_text="epoch", showgrid=True, gridcolor="#f1f3f5")
+    figure.update_yaxes(type="log", showgrid=True, gridcolor="#f1f3f5")
+    figure.update_yaxes(title_text="test loss (solid), train (dotted)", row=1, col=1)
+    figure.update_layout(font=FONT, height=330, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
+                         paper_bgcolor="#ffffff", legend=dict(orientation="h", x=1.0, xanchor="right", y=1.12,
+                                                              yanchor="bottom"))
+    return figure
+
+
+def _cell(value: tuple[float, float] | None) -> str:
+    """The text of a results cell: R² and MAE, or "n/a"."""
+    if value is None:
+        return "n/a"
+    r2, mae = value
+    return f"<b>R² {r2:.2f}</b><br>MAE {mae:.0f} pp"
+
+
+def results_figure(
+    scores: Mapping[tuple[str, str], tuple[float, float]], evaluations: Sequence[str], *, closed_link: str = ""
+) -> go.Figure:
+    """The scores as a grid: rows = models (ROWS), columns = ``evaluations``; colour = R² (0 to 1), text = R² and
+    MAE in crowding percentage points; a model that cannot answer an evaluation reads "n/a"."""
+    rows = list(ROWS)
+    r2 = np.array([[scores[row, e][0] if (row, e) in scores else np.nan for e in evaluations] for row in rows])
+    text = [[_cell(scores.get((row, e))) for e in evaluations] for row in rows]
+    titles = [COLUMNS[e][0] + (f"<br>({plain(closed_link)})" if e == "topology change" and closed_link else "")
+              for e in evaluations]
+    hover = [[f"{ROWS[row]} · {COLUMNS[e][1]}" for e in evaluations] for row in rows]
+    heatmap = go.Heatmap(
+        z=np.clip(r2, 0.0, 1.0), x=titles, y=[ROWS[row] for row in rows], text=text, customdata=hover,
+        texttemplate="%{text}", textfont=dict(size=16), colorscale="Blues", zmin=0.0, zmax=1.15, showscale=False,
+        hovertemplate="%{customdata}<extra></extra>", xgap=3, ygap=3,
+    )
+    figure = go.Figure(heatmap)
+    figure.update_xaxes(side="top", tickfont=dict(size=15), fixedrange=True)
+    figure.update_yaxes(autorange="reversed", tickfont=dict(size=16), fixedrange=True)
+    figure.update_layout(font=FONT, height=360, margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="#f8f9fa",
+                         paper_bgcolor="#ffffff")
+    return figure
+
+
+def _fmt(value: float) -> str:
+    """An R² for a sentence."""
+    return f"{value:.2f}"
+
+
+def _compare(a: float, b: float, margin: float = 0.05) -> str:
+    """How R² a compares with R² b, in words."""
+    if a >= b + margin:
+        return "beats"
+    if b >= a + margin:
+        return "trails"
+    return "does as well as"
+
+
+def results_reading(
+    scores: Mapping[tuple[str, str], tuple[float, float]], *, closed_link: str = ""
+) -> list[str]:
+    """Plain-language sentences (Markdown) that read the table, one per evaluation present, with its numbers."""
+    def r2(row: str, evaluation: str) -> float:
+        return scores[row, evaluation][0]
+
+    sentences = []
+    if ("gcn_skip", "held-out days") in scores:
+        best = max(("gcn", "gcn_skip", "mlp", "ridge"), key=lambda row: r2(row, "held-out days"))
+        sentence = (
+            f"**New days:** the GCN + skip reaches R² {_fmt(r2('gcn_skip', 'held-out days'))} and the graph-blind "
+            f"MLP {_fmt(r2('mlp', 'held-out days'))}: a station's crowding depends on the trips that pass through it, "
+            f"which the MLP, seeing one station at a time, cannot know."
+        )
+        if best == "ridge":
+            sentence += (
+                f" The per-station ridge does best here ({_fmt(r2('ridge', 'held-out days'))}): with every station's "
+                "own history it can memorise each one; that is the easy case."
+            )
+        sentences.append(sentence)
+    if ("gcn_skip", "held-out stations") in scores:
+        sentences.append(
+            f"**Unseen stations:** the GCN + skip {_compare(r2('gcn_skip', 'held-out stations'), r2('mlp', 'held-out stations'))} "
+            f"the MLP (R² {_fmt(r2('gcn_skip', 'held-out stations'))} vs {_fmt(r2('mlp', 'held-out stations'))}). "
+            "The ridge cannot answer at all: it never saw these stations' crowding. A GCN shares one rule across all "
+            "stations — read your neighbours' boardings — so it carries over to stations it was never shown."
+        )
+    if ("gcn_skip", "topology change") in scores and ("ridge", "topology change") in scores:
+        where = f" ({md_plain(closed_link)})" if closed_link else ""
+        sentences.append(
+            f"**A link closed{where}, no retraining:** the GCN + skip reaches R² "
+            f"{_fmt(r2('gcn_skip', 'topology change'))}, the MLP {_fmt(r2('mlp', 'topology change'))}, the ridge "
+            f"{_fmt(r2('ridge', 'topology change'))}. The GCNs read the new edges; the ridge cannot see the change "
+            "and predicts the old network's crowding."
+        )
+    if ("mlp", "control") in scores and ("gcn_skip", "control") in scores:
+        verdict = _compare(r2("mlp", "control"), r2("gcn_skip", "control"))
+        sentences.append(
+            f"**Negative control — the graph is not magic:** when the label is driven by the station's own boardings "
+            f"alone (platform crowding), the graph-blind MLP {verdict} the GCN + skip (R² "
+            f"{_fmt(r2('mlp', 'control'))} vs {_fmt(r2('gcn_skip', 'control'))}), and the pure GCN, which must "
+            f"average a station with its neighbours, reaches only {_fmt(r2('gcn', 'control'))}. The graph helps when "
+            "the label depends on the neighbours, and only then."
+        )
+    return sentences
+
+
+def change_figure(
+    names: Sequence[str],
+    truth_change: np.ndarray,
+    predicted_change: Mapping[str, np.ndarray],
+    *,
+    top: int = 10,
+) -> go.Figure:
+    """Horizontal bars: the ``top`` stations whose true crowding changed most in a what-if, in percentage points,
+    the simulator's change beside each model's."""
+    truth_change = np.asarray(truth_change, dtype=np.float64)
+    order = np.argsort(-np.abs(truth_change), kind="stable")[:top][::-1]  # biggest change at the top
+    labels = [plain(names[i]) for i in order]
+    bars = [go.Bar(y=labels, x=truth_change[order], orientation="h", name="simulator (truth)",
+                   marker_color="#212529", hovertemplate="%{y}: %{x:+.0f} pp (simulator)<extra></extra>")]
+    for model, change in predicted_change.items():
+        change = np.asarray(change, dtype=np.float64)
+        bars.append(go.Bar(y=labels, x=change[order], orientation="h", name=plain(model),
+                           marker_color=MODEL_COLOURS.get(model, "#495057"),
+                           hovertemplate=f"%{{y}}: %{{x:+.0f}} pp ({plain(model)})<extra></extra>"))
+    figure = go.Figure(bars)
+    figure.update_layout(
+        barmode="group", font=FONT, height=max(320, 60 + 42 * len(order)), margin=dict(l=10, r=10, t=30, b=10),
+        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", bargap=0.25,
+        legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", traceorder="normal"),
+        xaxis=dict(title="change in crowding (percentage points)", zeroline=True, zerolinecolor="#495057",
+                   showgrid=True, gridcolor="#f1f3f5"),
+        yaxis=dict(tickfont=dict(size=14)),
+    )
+    return figure
+
+
+def finite(value: float) -> bool:
+    """Whether a score is a real number (a split with too few stations can give NaN)."""
+    return isinstance(value, float) and math.isfinite(value)

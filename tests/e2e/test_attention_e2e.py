@@ -1,0 +1,247 @@
+"""The attention page in a real headless Chromium: typing, markup safety, and clicking a head in the overview.
+
+One Streamlit server for the module; each test opens its own page (a new session) at 1600 × 1000.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.e2e.browser import (
+    GRAPH_IFRAME,
+    ROOT,
+    expect_rerun,
+    launch_chromium,
+    server_log,
+    streamlit_server,
+    type_sentence,
+    wait_for_app_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+LAYERS, HEADS = 6, 12
+SCREENSHOT = ROOT / "artifacts" / "e2e-attention.png"
+SENTENCE = "The trophy did not fit in the suitcase because it was too big."
+MARKUP = "<img src=x onerror=alert(1)> <script>alert(2)</script> hello"
+
+# Summary of every plotly chart on the page, in page order: traces (type, sizes, axes) and tick labels. Streamlit
+# sends arrays base64-encoded, so read plotly's decoded ``_fullData``.
+PLOTLY_CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd) => ({
+    traces: (gd._fullData || []).map((trace) => ({
+        type: trace.type,
+        points: trace._length ?? (trace.x ? trace.x.length : 0),
+        rows: trace.z ? trace.z.length : 0,
+        columns: trace.z && trace.z[0] ? trace.z[0].length : 0,
+        xaxis: trace.xaxis || 'x',
+        yaxis: trace.yaxis || 'y',
+    })),
+    ticks: [...gd.querySelectorAll('.xtick text, .ytick text')].map((t) => t.textContent),
+    layout: JSON.stringify({x: gd.layout.xaxis, y: gd.layout.yaxis}),
+    width: gd.getBoundingClientRect().width,
+    height: gd.getBoundingClientRect().height,
+}))"""
+
+# Page coordinates of point ``index`` of the first plotly chart's (the overview's) trace of one marker per tile;
+# null while that chart is not drawn (Streamlit may be redrawing it).
+POINT_POSITION_JS = """([count, index]) => {
+    const gd = document.querySelector('.js-plotly-plot');
+    if (!gd || !gd._fullData || !gd._fullLayout) return null;
+    const data = gd._fullData.find((trace) => trace.type === 'scatter' && trace._length === count);
+    if (!data) return null;
+    const xaxis = gd._fullLayout[data.xaxis.replace('x', 'xaxis')];
+    const yaxis = gd._fullLayout[data.yaxis.replace('y', 'yaxis')];
+    const svg = gd.querySelector('.main-svg');
+    if (!xaxis || !yaxis || !svg) return null;
+    const box = svg.getBoundingClientRect();
+    const px = (axis, value) => axis._offset + axis.l2p(axis.d2l(value));
+    return {x: box.left + px(xaxis, data.x[index]), y: box.top + px(yaxis, data.y[index])};
+}"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, process):
+        yield url, process.log_path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    url, log_path = server
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.set_default_timeout(60_000)
+    dialogs: list[str] = []
+
+    def dismiss(dialog):
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.dialogs = dialogs
+    page.goto(url, wait_until="domcontentloaded")
+    wait_for_app_idle(page)
+    yield page
+    page.close()
+    # pytest shows captured output only for a failing test: the server's log, to read with the failure
+    print(f"--- streamlit log ({log_path}) ---\n{server_log(log_path)}")
+
+
+def graph_frame(page):
+    return page.frame_locator(GRAPH_IFRAME).first
+
+
+def plotly_charts(page) -> list[dict]:
+    return page.evaluate(PLOTLY_CHARTS_JS)
+
+
+def canvas_box(page) -> dict:
+    box = graph_frame(page).locator("#mynetwork canvas").bounding_box()
+    assert box is not None, "the graph's canvas is not laid out"
+    return box
+
+
+def page_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def full_page_screenshot(page, path) -> None:
+    """Streamlit scrolls inside its main container, so grow the viewport to the content before the capture."""
+    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stMainBlockContainer"]')]
+        .map((e) => e.scrollHeight))""")
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], int(height) + 40)})
+    page.wait_for_timeout(1500)  # plotly and vis-network redraw on resize
+    wait_for_app_idle(page)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(viewport)
+
+
+def test_typing_a_sentence_draws_graph_overview_and_heatmap(page):
+    type_sentence(page, SENTENCE)
+
+    box = canvas_box(page)
+    assert box["width"] > 100 and box["height"] > 100, box
+    frame_html = graph_frame(page).locator("html").inner_html()
+    for word in ("trophy", "suitcase", "big"):
+        assert word in frame_html, f"{word!r} is not in the graph's data"
+
+    overview, heatmap = plotly_charts(page)[:2]
+    assert any(trace["type"] == "heatmap" for trace in overview["traces"]), overview
+    tiles = [trace for trace in overview["traces"] if trace["points"] == LAYERS * HEADS]
+    grid = [t for t in overview["traces"] if t["type"] == "heatmap" and t["rows"] and t["columns"]]
+    assert tiles or grid, f"no trace with one point per head ({LAYERS * HEADS}) in the overview: {overview['traces']}"
+    assert overview["width"] > 300 and overview["width"] > overview["height"] > 100, overview  # 12 columns × 6 rows
+
+    assert any(trace["type"] == "heatmap" for trace in heatmap["traces"]), heatmap
+    for word in ("trophy", "suitcase", "big"):
+        assert word in heatmap["ticks"], f"{word!r} is not a tick label of the heatmap: {heatmap['ticks']}"
+
+    assert page.locator('[data-testid="stSidebar"] textarea').first.input_value() == SENTENCE
+    full_page_screenshot(page, SCREENSHOT)
+    assert SCREENSHOT.stat().st_size > 50_000
+
+
+INERT_JS = """() => ({
+    images: document.querySelectorAll('img[src="x"]').length,
+    onerror: document.querySelectorAll('[onerror]').length,
+    scripts: [...document.scripts].filter((s) => /^\\s*alert\\s*\\(/.test(s.textContent)).length,
+    injected: [...document.querySelectorAll('script')].filter((s) => s.textContent.includes('alert(2)')).length,
+})"""
+
+
+def test_markup_in_the_sentence_stays_inert(page):
+    type_sentence(page, MARKUP)
+    page.wait_for_timeout(500)  # an onerror handler would have fired by now
+
+    iframe = page.locator(GRAPH_IFRAME).first.element_handle().content_frame()
+    assert iframe is not None
+    for where, result in (("main page", page.evaluate(INERT_JS)), ("graph iframe", iframe.evaluate(INERT_JS))):
+        assert result == {"images": 0, "onerror": 0, "scripts": 0, "injected": 0}, (where, result)
+
+    srcdoc = page.locator(GRAPH_IFRAME).first.get_attribute("srcdoc") or ""
+    labels = iframe.evaluate("() => nodes.get().map((node) => node.label)")
+    assert "hello" in labels and "hello" in srcdoc, labels
+    assert "img" in labels and "<" in labels, labels
+    assert "<img" not in srcdoc and "<script>alert" not in srcdoc, "user text reached the iframe's HTML unescaped"
+
+    heatmap = plotly_charts(page)[1]
+    assert "img" in heatmap["ticks"] and "hello" in heatmap["ticks"], heatmap["ticks"]
+
+    # Hover every node (and the canvas centre) so vis-network shows its tooltips; the graph sits below the fold.
+    page.locator(GRAPH_IFRAME).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = canvas_box(page)
+    positions = iframe.evaluate("""() => Object.entries(network.getPositions()).map(([id, p]) =>
+        ({id, ...network.canvasToDOM(p)}))""")
+    hovered_tooltips = []
+    points = [(box["width"] / 2, box["height"] / 2)] + [(p["x"], p["y"]) for p in positions]
+    for x, y in points:
+        if 0 <= x <= box["width"] and 0 <= y <= box["height"]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+            page.wait_for_timeout(150)
+            tooltip = iframe.evaluate("""() => { const t = document.querySelector('div.vis-tooltip');
+                return t && t.style.visibility !== 'hidden' ? {text: t.innerText, elements: t.children.length} : null; }""")
+            if tooltip:
+                hovered_tooltips.append(tooltip)
+    assert hovered_tooltips, "no vis-network tooltip appeared on hovering the nodes"
+    assert all(tip["elements"] == 0 for tip in hovered_tooltips), hovered_tooltips
+    assert any("<" in tip["text"] or "img" in tip["text"] for tip in hovered_tooltips), hovered_tooltips
+    for where, result in (("main page", page.evaluate(INERT_JS)), ("graph iframe", iframe.evaluate(INERT_JS))):
+        assert result == {"images": 0, "onerror": 0, "scripts": 0, "injected": 0}, (where, result)
+    assert page.dialogs == []
+
+
+def overview_point(page, layer: int, head: int) -> dict:
+    """Page position of the overview's clickable marker for 0-based (layer, head)."""
+    from figures.attention_figures import tile_from_point_index
+
+    index = next(i for i in range(LAYERS * HEADS) if tuple(tile_from_point_index(i, HEADS)) == (layer, head))
+    return page.wait_for_function(POINT_POSITION_JS, arg=[LAYERS * HEADS, index], timeout=30_000).json_value()
+
+
+def hover_tile(page, layer: int, head: int) -> dict:
+    """Move the mouse onto the tile of 0-based (layer, head) until plotly's hover label names it (the overview can
+    still shift while Streamlit lays out the page); returns the point."""
+    hover = page.locator(".js-plotly-plot .hoverlayer .hovertext").first
+    wanted = f"layer {layer + 1}, head {head + 1} "
+    label = None
+    for _ in range(10):
+        point = overview_point(page, layer, head)
+        page.mouse.move(point["x"] - 40, point["y"] - 40)
+        page.mouse.move(point["x"], point["y"], steps=4)
+        with contextlib.suppress(PlaywrightTimeout):
+            hover.wait_for(timeout=2_000)
+            label = hover.text_content()
+            if label.startswith(wanted):
+                return point
+        page.wait_for_timeout(300)
+    raise AssertionError(f"hovering the tile of layer {layer + 1}, head {head + 1} shows {label!r}")
+
+
+def test_clicking_a_tile_selects_that_head(page):
+    assert "Graph — layer 5, head 7" not in page_text(page)
+    point = hover_tile(page, 4, 6)
+    with expect_rerun(page):
+        page.mouse.click(point["x"], point["y"])
+    text = page_text(page)
+    assert "Graph — layer 5, head 7" in text and "Heatmap — layer 5, head 7" in text
+    sliders = page.locator('[data-testid="stMain"] [data-testid="stSlider"]')
+    values = {sliders.nth(i).get_attribute("aria-label") or sliders.nth(i).locator("label").inner_text():
+              sliders.nth(i).locator('input[type="range"]').first.get_attribute("aria-valuetext")
+              for i in range(sliders.count())}
+    assert values.get("Layer") == "5" and values.get("Head") == "7", values
