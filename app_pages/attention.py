@@ -138,11 +138,12 @@ with right:
         with st.container(horizontal=True):
             if html is not None:
                 st.download_button("Graph (HTML)", html, f"attention-graph-{slug}.html", "text/html")
-            st.download_button("All heads (JSON)", attention_json(result.model, labels, attention),
+            # JSON and CSV are built only when clicked: the JSON of a 512-token input runs to hundreds of MB
+            st.download_button("All heads (JSON)", lambda: attention_json(result.model, labels, attention),
                                "attention.json", "application/json",
                                help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.')
             st.download_button("This head (CSV)",
-                               head_csv(labels, matrix, layer - 1, head_index),
+                               lambda: head_csv(labels, matrix, layer - 1, head_index),
                                f"attention-{slug}.csv", "text/csv")
         st.caption("The same JSON from the command line: `python -m core.export \"TEXT\" [--pair \"TEXT B\"] "
                    "[--model NAME] [--words]`.")

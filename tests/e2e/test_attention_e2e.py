@@ -6,6 +6,8 @@ One Streamlit server for the module; each test opens its own page (a new session
 from __future__ import annotations
 
 import contextlib
+import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -245,3 +247,18 @@ def test_clicking_a_tile_selects_that_head(page):
               sliders.nth(i).locator('input[type="range"]').first.get_attribute("aria-valuetext")
               for i in range(sliders.count())}
     assert values.get("Layer") == "5" and values.get("Head") == "7", values
+
+
+def test_exported_json_holds_every_head_with_its_tokens(page):
+    page.get_by_text("Export", exact=True).click()
+    button = page.get_by_role("button", name="All heads (JSON)")
+    button.wait_for()
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    n = len(document["tokens"])
+    assert document["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert "animal" in document["tokens"]
+    assert [len(document["attention"]), len(document["attention"][0])] == [LAYERS, HEADS]
+    assert all(abs(sum(row) - 1) < 1e-4 for layer in document["attention"] for head in layer for row in head)
+    assert len(document["attention"][3][1]) == n
