@@ -5,10 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the network; the bundled model is local
+torch.set_num_threads(1)  # as the app does: small matrices on 2 shared cores run several times faster on one thread
 
 
 @pytest.fixture(scope="session")
