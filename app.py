@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import streamlit as st
+import torch
 
 from core.models import BUNDLED_MODEL
 from ui.examples import EXAMPLES
@@ -11,6 +12,9 @@ ROOT = Path(__file__).parent
 OTHER_MODEL = "Other (type a Hub id)…"
 MODEL_CHOICES = [BUNDLED_MODEL, "bert-base-uncased", "distilbert-base-uncased", "roberta-base", OTHER_MODEL]
 
+# One torch thread: sessions run as threads of one process, and on small shared CPUs a second intra-op thread makes
+# small matrix work wait for a busy core (up to ten times slower in bench/gcn.py and bench/lsh.py).
+torch.set_num_threads(1)
 st.set_page_config(page_title="Transformer as a graph", page_icon="🕸️", layout="wide")
 st.html("<style>.block-container {padding-top: 2.5rem; padding-bottom: 2rem}</style>")  # more room for the figures
 
@@ -43,5 +47,8 @@ with st.sidebar:
 # The page scripts live in app_pages/, not pages/: a folder named pages/ beside the entrypoint makes Streamlit run
 # the first script run in its legacy multipage mode, which gives the sidebar widgets other ids and drops the
 # first change a user makes.
-pages = [st.Page(str(ROOT / "app_pages" / "attention.py"), title="Attention as a graph", icon="🕸️", default=True)]
+pages = [
+    st.Page(str(ROOT / "app_pages" / "attention.py"), title="Attention as a graph", icon="🕸️", default=True),
+    st.Page(str(ROOT / "app_pages" / "stations.py"), title="Station congestion (GCN)", icon="🚉"),
+]
 st.navigation(pages).run()

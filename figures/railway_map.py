@@ -27,31 +27,34 @@ LINE_COLOURS = {  # JR East's line colours
 OTHER_LINE_COLOURS = ("#1c7ed6", "#ae3ec9", "#0ca678", "#e8590c", "#5c940d", "#d6336c", "#1098ad", "#7048e8")
 NO_LINE = "(no line named)"
 NO_LINE_COLOUR = "#868e96"
+INTERCHANGE = "interchange (several lines)"
+INTERCHANGE_COLOUR = "#343a40"
 CLOSED_COLOUR = "#e03131"
 ACCENT = "#7048e8"  # stations whose boardings a what-if raised
 FADED = "#dee2e6"
 CROWDING_MAX = 200.0  # % at the top of the colour scale (200 % = body contact)
-CROWDING_COLORSCALE = [  # calm blue → amber → red → dark red at 200 %
-    [0.0, "#d0ebff"],
-    [0.25, "#74c0fc"],
-    [0.5, "#ffd43b"],
-    [0.75, "#f76707"],
+CROWDING_COLORSCALE = [  # calm pale → yellow → orange → red → dark magenta at 200 % and above
+    [0.0, "#f1f3f5"],
+    [0.25, "#ffe066"],
+    [0.5, "#ffa94d"],
+    [0.75, "#e8590c"],
     [1.0, "#a61e4d"],
 ]
 CROWDING_TICKS = {  # Japan's published crowding guide levels (混雑率)
     0: "0",
     50: "50",
-    100: "100 every seat and strap taken",
-    150: "150 can still read a newspaper",
-    200: "200+ bodies touch",
+    100: "100<br>every strap taken",
+    150: "150<br>a newspaper, just",
+    200: "200+<br>bodies touch",
 }
 SIGNAL_COLORSCALE = [[0.0, "#e7f5ff"], [0.35, "#74c0fc"], [1.0, "#1864ab"]]
-HOP_COLOURS = ("#d9480f", "#1864ab", "#1c7ed6", "#4dabf7", "#74c0fc", "#a5d8ff", "#d0ebff")  # the station, 1 hop, …
+HOP_COLOURS = ("#e8590c", "#1864ab", "#339af0", "#74c0fc", "#a5d8ff", "#d0ebff")  # the station, 1 hop, …
 MARKER_PX = (10.0, 34.0)  # marker diameter of the least and the most boardings
 LABEL_FONT_PX = 14
+HALO = "0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff"  # white glow: names stay readable over the track
 MAP_HEIGHT_PX = 760
-MARGIN = dict(l=8, r=8, t=40, b=8)
-LABEL_ROOM_KM_PER_CHAR = 0.11  # x range padding per character of the longest label at the nominal scale
+MAP_WIDTH_PX = 600  # the narrowest map column the labels are placed for (1600 px screen, sidebar open)
+MAP_MARGIN = dict(l=4, r=4, t=96, b=30, autoexpand=False)  # the colour bar above the map, the legend below
 LABEL_POSITIONS = (  # plotly textposition → direction (dx, dy) from the marker
     ("middle right", (1, 0)),
     ("middle left", (-1, 0)),
@@ -67,8 +70,9 @@ LABEL_POSITIONS = (  # plotly textposition → direction (dx, dy) from the marke
 def line_colours(lines: Sequence[str]) -> dict[str, str]:
     """A colour for every line: JR's own for the bundled lines, then a fixed palette in order of appearance."""
     colours, others = {}, iter(OTHER_LINE_COLOURS * (1 + len(lines) // len(OTHER_LINE_COLOURS)))
+    special = {NO_LINE: NO_LINE_COLOUR, INTERCHANGE: INTERCHANGE_COLOUR}
     for line in lines:
-        colours[line] = LINE_COLOURS.get(line) or (NO_LINE_COLOUR if line == NO_LINE else next(others))
+        colours[line] = LINE_COLOURS.get(line) or special.get(line) or next(others)
     return colours
 
 
@@ -80,14 +84,18 @@ def network_lines(network: RailwayNetwork) -> list[str]:
     return list(seen)
 
 
-def station_lines(network: RailwayNetwork) -> list[str]:
-    """Each station's lines, joined with " + " in the network's line order (NO_LINE when its links name none)."""
+def station_lines(network: RailwayNetwork, interchange: str | None = None) -> list[str]:
+    """Each station's lines, joined with " + " in the network's line order (NO_LINE when its links name none);
+    with ``interchange``, that one name for every station that several lines serve."""
     order = network_lines(network)
     served: list[set[str]] = [set() for _ in network.stations]
     for link in network.links:
         for end in (link.source, link.target):
             served[network.index[end]].update(link.lines or (NO_LINE,))
-    return [" + ".join(line for line in order if line in lines) or NO_LINE for lines in served]
+    joined = [" + ".join(line for line in order if line in lines) or NO_LINE for lines in served]
+    if interchange is None:
+        return joined
+    return [interchange if len(lines) > 1 else name for lines, name in zip(served, joined)]
 
 
 def marker_sizes(boardings: np.ndarray) -> np.ndarray:
@@ -102,7 +110,7 @@ def _label_box(
     x: float, y: float, position: tuple[int, int], chars: int, radius_km: float, km_per_px: float
 ) -> tuple[float, float, float, float]:
     """(x0, y0, x1, y1) in km of a label of ``chars`` characters placed at ``position`` of a marker at (x, y)."""
-    width = 0.58 * LABEL_FONT_PX * chars * km_per_px
+    width = 0.66 * LABEL_FONT_PX * chars * km_per_px  # generous: wide letters (m, G) and other fonts
     height = 1.2 * LABEL_FONT_PX * km_per_px
     dx, dy = position
     gap = radius_km + 2 * km_per_px
@@ -111,48 +119,108 @@ def _label_box(
     return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Area shared by two boxes."""
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+def _overlaps(box: tuple[float, float, float, float], boxes: np.ndarray) -> np.ndarray:
+    """Area that ``box`` shares with each of ``boxes`` (k, 4)."""
+    if not len(boxes):
+        return np.zeros(0)
+    width = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    height = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    return np.clip(width, 0.0, None) * np.clip(height, 0.0, None)
+
+
+def _segment_boxes(segments: Sequence[tuple[np.ndarray, np.ndarray]], km_per_px: float) -> np.ndarray:
+    """Small boxes (k, 4) every 4 px along the segments: the track, which labels should not cover."""
+    boxes = []
+    half = 2.5 * km_per_px
+    for start, end in segments:
+        start, end = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
+        steps = max(2, int(np.linalg.norm(end - start) / (4 * km_per_px)))
+        for t in np.linspace(0.0, 1.0, steps):
+            x, y = start + t * (end - start)
+            boxes.append((x - half, y - half, x + half, y + half))
+    return np.array(boxes, dtype=np.float64).reshape(-1, 4)
 
 
 def label_positions(
-    coordinates: np.ndarray, labels: Sequence[str], sizes_px: np.ndarray, km_per_px: float
+    coordinates: np.ndarray,
+    labels: Sequence[str],
+    sizes_px: np.ndarray,
+    km_per_px: float,
+    segments: Sequence[tuple[np.ndarray, np.ndarray]] = (),
 ) -> list[str]:
     """A plotly ``textposition`` per station: greedily, biggest station first, the position whose label overlaps the
-    markers and the labels already placed the least (ties: outward from the centre of the network)."""
+    labels already placed (worst), the other markers and the track segments (least bad) the least; ties go outward
+    from the centre of the network."""
     coordinates = np.asarray(coordinates, dtype=np.float64).reshape(-1, 2)
-    radii = np.asarray(sizes_px) / 2 * km_per_px
-    markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(coordinates, radii)]
+    radii = np.asarray(sizes_px, dtype=np.float64) / 2 * km_per_px
+    markers = np.column_stack([coordinates - radii[:, None], coordinates + radii[:, None]])  # (n, 4)
+    track = _segment_boxes(segments, km_per_px)
     centre = coordinates.mean(axis=0) if len(coordinates) else np.zeros(2)
-    placed: list[tuple[float, float, float, float]] = []
+    placed = np.zeros((0, 4))
     chosen = ["middle right"] * len(coordinates)
+    margin = 2 * km_per_px  # keep labels a little apart
     for i in np.argsort(-np.asarray(sizes_px), kind="stable"):
         x, y = coordinates[i]
         outward = np.array([x, y]) - centre
+        others = np.delete(markers, i, axis=0)
         best = None
         for rank, (name, direction) in enumerate(LABEL_POSITIONS):
             box = _label_box(x, y, direction, len(labels[i]), radii[i], km_per_px)
-            clash = sum(_overlap(box, other) for other in placed)
-            clash += sum(_overlap(box, marker) for j, marker in enumerate(markers) if j != i)
+            padded = (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
+            clash = 4 * _overlaps(padded, placed).sum() + 2 * _overlaps(padded, others).sum()
+            clash += _overlaps(box, track).sum()
             facing = -float(np.dot(direction, outward)) / (math.hypot(*direction) * (np.linalg.norm(outward) + 1e-9))
-            cost = (clash, facing + 0.01 * rank)
+            cost = (round(clash / km_per_px**2), facing + 0.01 * rank)  # whole square pixels, then direction
             if best is None or cost < best[0]:
                 best = (cost, name, box)
-        chosen[i], placed = best[1], [*placed, best[2]]
+        chosen[i] = best[1]
+        placed = np.vstack([placed, best[2]])
     return chosen
 
 
-def _extent(network: RailwayNetwork, height_px: int) -> tuple[list[float], list[float], float]:
-    """Axis ranges (x, y) in km with room for the labels, and km per pixel at the figure's height."""
+def _track(network: RailwayNetwork) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every link as a (start, end) pair of coordinates."""
     xy = network.coordinates()
-    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-    span_y = max(y1 - y0, x1 - x0, 1.0)
-    pad_y = 0.06 * span_y
-    km_per_px = (span_y + 2 * pad_y) / (height_px - MARGIN["t"] - MARGIN["b"])
-    longest = max(len(station.name_en) for station in network.stations)
-    pad_x = 0.58 * LABEL_FONT_PX * longest * km_per_px + MARKER_PX[1] * km_per_px
-    return [x0 - pad_x, x1 + pad_x], [y0 - pad_y, y1 + pad_y], km_per_px
+    return [(xy[network.index[link.source]], xy[network.index[link.target]]) for link in network.links]
+
+
+def _fit(
+    network: RailwayNetwork,
+    labels: Sequence[str],
+    sizes_px: np.ndarray,
+    height_px: int,
+    margin: dict,
+    width_px: int = MAP_WIDTH_PX,
+) -> tuple[list[str], list[float], list[float], float]:
+    """Label positions, axis ranges (x, y) in km that hold every marker and label, and the scale (km per pixel) at
+    which they fit a plot of ``width_px`` × ``height_px`` (less the margins).
+
+    A container at least ``width_px`` wide shows the map at this scale or larger, so the labels, whose size is in
+    pixels, stay where they were placed and apart.
+    """
+    xy = network.coordinates()
+    plot_w, plot_h = width_px - margin["l"] - margin["r"], height_px - margin["t"] - margin["b"]
+    radii_px = np.asarray(sizes_px, dtype=np.float64) / 2
+    span = np.ptp(xy, axis=0) if len(xy) else np.zeros(2)
+    km_per_px = max(span[0] / plot_w, span[1] / plot_h, 1e-3)
+    directions = dict(LABEL_POSITIONS)
+    for _ in range(8):  # labels take room that depends on the scale, which depends on the room they take
+        positions = label_positions(xy, labels, sizes_px, km_per_px, _track(network))
+        boxes = np.array([
+            _label_box(x, y, directions[position], len(label), radius * km_per_px, km_per_px)
+            for (x, y), position, label, radius in zip(xy, positions, labels, radii_px)
+        ]).reshape(-1, 4)
+        reach = radii_px[:, None] * km_per_px
+        pad = 10 * km_per_px
+        lo = np.minimum(boxes[:, :2].min(axis=0), (xy - reach).min(axis=0)) - pad
+        hi = np.maximum(boxes[:, 2:].max(axis=0), (xy + reach).max(axis=0)) + pad
+        if (hi[0] - lo[0]) / plot_w <= km_per_px * 1.01 and (hi[1] - lo[1]) / plot_h <= km_per_px * 1.01:
+            break
+        # extent = coordinate span (km) + room for labels and markers (px, × km_per_px): solve for the scale
+        room_px = ((hi - lo) - span) / km_per_px
+        free_px = np.maximum(np.array([plot_w, plot_h]) - room_px, 0.2 * np.array([plot_w, plot_h]))
+        km_per_px = max(float(np.max(span / free_px)), km_per_px * 1.02)
+    return positions, [lo[0], hi[0]], [lo[1], hi[1]], km_per_px
 
 
 def _segments(points: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[list, list]:
@@ -167,8 +235,8 @@ def _segments(points: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[list, li
 def _link_traces(
     network: RailwayNetwork,
     closed_links: Sequence[tuple[str, str]] = (),
-    width: float = 5.0,
-    opacity: float = 0.9,
+    width: float = 4.5,
+    opacity: float = 0.85,
     legend: bool = True,
 ) -> list[go.Scatter]:
     """One trace per line (links served by several lines are drawn side by side) and one for closed links."""
@@ -195,7 +263,7 @@ def _link_traces(
     for line, segments in per_line.items():
         xs, ys = _segments(segments)
         traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines", name=plain(line), legendgroup="lines", showlegend=legend,
+            x=xs, y=ys, mode="lines", name=plain(line), showlegend=legend,
             line=dict(color=colours[line], width=width), opacity=opacity, hoverinfo="skip",
         ))
     if shut:
@@ -221,22 +289,23 @@ def _station_names(network: RailwayNetwork) -> list[str]:
     return names
 
 
-def _map_layout(figure: go.Figure, title: str, x_range: list[float], y_range: list[float], height_px: int) -> None:
-    """Equal km on both axes, no axes drawn, fixed ranges, legend at the top."""
-    axes = dict(visible=False, showgrid=False, zeroline=False, fixedrange=False)
+def _map_layout(
+    figure: go.Figure, x_range: list[float], y_range: list[float], height_px: int, margin: dict
+) -> None:
+    """Equal km on both axes, no axes drawn, the given ranges, the lines' legend in the lower right corner."""
+    axes = dict(visible=False, showgrid=False, zeroline=False)
     figure.update_xaxes(range=x_range, constrain="domain", **axes)
     figure.update_yaxes(range=y_range, scaleanchor="x", scaleratio=1, constrain="domain", **axes)
     figure.update_layout(
-        title=dict(text=title, x=0.0, xanchor="left", y=0.995, yanchor="top", font=dict(size=18)),
         font=FONT,
         height=height_px,
-        margin=MARGIN,
+        margin=margin,
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
         hovermode="closest",
         dragmode="pan",
-        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=13),
-                    bgcolor="rgba(255,255,255,0.8)"),
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="bottom", yref="container",
+                    font=dict(size=14), bgcolor="rgba(255,255,255,0.85)", title=dict(text="lines:", side="left")),
         hoverlabel=dict(font_size=15),
     )
 
@@ -245,7 +314,6 @@ def station_value_map(
     network: RailwayNetwork,
     values: np.ndarray,
     *,
-    title: str = "",
     colorbar_title: str = "crowding (%)",
     colorscale: list | str = CROWDING_COLORSCALE,
     cmin: float = 0.0,
@@ -258,38 +326,43 @@ def station_value_map(
     sizes_from: np.ndarray | None = None,
     height_px: int = MAP_HEIGHT_PX,
 ) -> go.Figure:
-    """The network on its map, stations coloured by ``values`` (stations,) on a colour bar, sized by boardings.
+    """The network on its map, stations coloured by ``values`` (stations,) on a colour bar above the map, sized by
+    boardings, named in English (Japanese and the numbers on hover).
 
     ``hover_lines`` adds a line of (already escaped) text per station to its hover label; ``closed_links`` are drawn
     dotted red; ``raised`` maps station positions to a short tag ("×2") drawn with an accent outline; ``sizes_from``
-    gives the boardings that size the markers (default: the network's published boardings).
+    gives the boardings that size the markers (default: the network's published boardings); ``ticks`` labels the
+    colour bar (value → text, "<br>" allowed; None: plain numbers).
     """
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (len(network.stations),):
         raise ValueError(f"values {values.shape} do not match {len(network.stations)} stations")
     boardings = network.boardings() if sizes_from is None else np.asarray(sizes_from, dtype=np.float64)
-    x_range, y_range, km_per_px = _extent(network, height_px)
+    if boardings.shape != values.shape:
+        raise ValueError(f"boardings {boardings.shape} do not match {len(network.stations)} stations")
+    raised = raised or {}
+    margin = MAP_MARGIN
     xy = network.coordinates()
     sizes = marker_sizes(boardings)
-    raised = raised or {}
     labels = [station.name_en + (f" {raised[i]}" if i in raised else "") for i, station in enumerate(network.stations)]
+    positions, x_range, y_range, _ = _fit(network, labels, sizes, height_px, margin)
     hover = [
-        f"{name}<br>{colorbar_title}: <b>{value_format.format(value)}</b>"
+        f"{name}<br>{plain(colorbar_title)}: <b>{plain(value_format.format(value))}</b>"
         f"<br>boardings: {boarding:,.0f} per day" + (f"<br>{hover_lines[i]}" if hover_lines is not None else "")
         for i, (name, value, boarding) in enumerate(zip(_station_names(network), values, boardings))
     ]
-    colorbar = dict(
-        title=dict(text=colorbar_title, side="top", font=dict(size=15)), thickness=16, len=0.6, y=0.5,
-        outlinewidth=0, x=1.0, xanchor="left", tickfont=dict(size=13),
+    colorbar = dict(  # across the top of the figure, in container coordinates so its ticks never crowd
+        orientation="h", xref="container", x=0.02, xanchor="left", len=0.88, lenmode="fraction",
+        yref="container", y=1.0, yanchor="top", ypad=4, thickness=14, outlinewidth=0, tickangle=0,
+        tickfont=dict(size=13), title=dict(text=plain(colorbar_title), side="top", font=dict(size=15)),
     )
     if ticks:
-        colorbar.update(tickmode="array", tickvals=list(ticks), ticktext=[plain(text) for text in ticks.values()])
+        colorbar.update(tickmode="array", tickvals=list(ticks), ticktext=list(ticks.values()))
     outline = [ACCENT if i in raised else "#343a40" for i in range(len(values))]
     stations = go.Scatter(
-        x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="stations", showlegend=False,
-        text=[plain(label) for label in labels],
-        textposition=label_positions(xy, labels, sizes, km_per_px),
-        textfont=dict(size=LABEL_FONT_PX, color="#212529"),
+        x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="stations", showlegend=False, cliponaxis=False,
+        text=[plain(label) for label in labels], textposition=positions,
+        textfont=dict(size=LABEL_FONT_PX, color="#212529", shadow=HALO),
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
         marker=dict(
             size=sizes, color=np.clip(values, cmin, cmax), colorscale=colorscale, cmin=cmin, cmax=cmax,
@@ -298,8 +371,7 @@ def station_value_map(
         ),
     )
     figure = go.Figure([*_link_traces(network, closed_links), stations])
-    _map_layout(figure, title, x_range, y_range, height_px)
-    figure.update_layout(margin=dict(MARGIN, r=230 if ticks else 90))
+    _map_layout(figure, x_range, y_range, height_px, margin)
     return figure
 
 
@@ -307,7 +379,6 @@ def congestion_map(
     network: RailwayNetwork,
     crowding: np.ndarray,
     *,
-    title: str = "",
     truth: np.ndarray | None = None,
     closed_links: Sequence[tuple[str, str]] = (),
     raised: dict[int, str] | None = None,
@@ -319,7 +390,7 @@ def congestion_map(
     if truth is not None:
         hover_lines = [f"simulator (truth): {value:.0f} %" for value in np.asarray(truth, dtype=np.float64)]
     return station_value_map(
-        network, crowding, title=title, hover_lines=hover_lines, closed_links=closed_links, raised=raised,
+        network, crowding, hover_lines=hover_lines, closed_links=closed_links, raised=raised,
         sizes_from=boardings, height_px=height_px,
     )
 
@@ -330,38 +401,37 @@ def receptive_field_map(
     """Stations within ``depth`` hops of ``station`` coloured by their hop count, the rest faded: what a
     ``depth``-layer GCN can see when it predicts the station."""
     hops = np.asarray(hops)
-    x_range, y_range, km_per_px = _extent(network, height_px)
+    margin = dict(MAP_MARGIN, t=10, b=4)
     xy = network.coordinates()
     sizes = marker_sizes(network.boardings())
     names = [station.name_en for station in network.stations]
-    positions = label_positions(xy, names, sizes, km_per_px)
+    positions, x_range, y_range, _ = _fit(network, names, sizes, height_px, margin)
     hover = _station_names(network)
     traces = _link_traces(network, width=4.0, opacity=0.35, legend=False)
     groups = [(f"{plain(names[station])} itself", hops == 0)]
-    groups += [(f"{h} hop{'s' if h > 1 else ''} away", hops == h) for h in range(1, depth + 1)]
+    groups += [(f"{h} stop{'s' if h > 1 else ''} away", hops == h) for h in range(1, depth + 1)]
     groups += [("out of reach", hops > depth)]
     for number, (label, mask) in enumerate(groups):
         last = number == len(groups) - 1
         colour = FADED if last else HOP_COLOURS[min(number, len(HOP_COLOURS) - 1)]
         index = np.flatnonzero(mask)
         traces.append(go.Scatter(
-            x=xy[index, 0], y=xy[index, 1], mode="markers+text", name=label,
+            x=xy[index, 0], y=xy[index, 1], mode="markers+text", name=label, cliponaxis=False,
             text=[plain(names[i]) for i in index], textposition=[positions[i] for i in index],
-            textfont=dict(size=LABEL_FONT_PX, color="#adb5bd" if last else "#212529"),
-            hovertext=[f"{hover[i]}<br>{hops[i]} hop{'s' if hops[i] != 1 else ''} away" for i in index],
+            textfont=dict(size=LABEL_FONT_PX, color="#adb5bd" if last else "#212529", shadow=HALO),
+            hovertext=[f"{hover[i]}<br>{hops[i]} stop{'s' if hops[i] != 1 else ''} away" for i in index],
             hovertemplate="%{hovertext}<extra></extra>",
             marker=dict(size=sizes[index], color=colour, line=dict(color="#868e96" if last else "#343a40",
                                                                      width=3.0 if number == 0 else 1.0)),
         ))
     figure = go.Figure(traces)
-    _map_layout(figure, "", x_range, y_range, height_px)
-    figure.update_layout(legend=dict(orientation="v", x=1.0, xanchor="left", y=0.5, yanchor="middle",
-                                     font=dict(size=14), itemsizing="constant"),
-                         margin=dict(MARGIN, t=10, r=150))
+    _map_layout(figure, x_range, y_range, height_px, margin)
+    figure.update_layout(legend=dict(orientation="v", x=1.0, xanchor="right", y=0.0, yanchor="bottom", yref="paper",
+                                     title=dict(text=""), itemsizing="constant"))
     return figure
 
 
-def spread_figure(network: RailwayNetwork, states: np.ndarray, station: int, *, height_px: int = 420) -> go.Figure:
+def spread_figure(network: RailwayNetwork, states: np.ndarray, station: int, *, height_px: int = 480) -> go.Figure:
     """Small multiples, one map per layer: the signal Â^l e_s (layers + 1, stations) that starts at ``station``,
     each panel shaded relative to its own largest value; stations it has not reached are hollow."""
     states = np.asarray(states, dtype=np.float64)
@@ -372,7 +442,7 @@ def spread_figure(network: RailwayNetwork, states: np.ndarray, station: int, *, 
                         for layer in range(count)],
     )
     xy = network.coordinates()
-    sizes = marker_sizes(network.boardings()) * 0.55
+    sizes = marker_sizes(network.boardings()) * 0.7
     names = _station_names(network)
     segments = _segments([(xy[network.index[link.source]], xy[network.index[link.target]]) for link in network.links])
     for layer, state in enumerate(states):
@@ -382,20 +452,24 @@ def spread_figure(network: RailwayNetwork, states: np.ndarray, station: int, *, 
             x=segments[0], y=segments[1], mode="lines", line=dict(color="#ced4da", width=1.5), hoverinfo="skip",
             showlegend=False,
         ), row=1, col=layer + 1)
-        figure.add_trace(go.Scatter(
-            x=xy[:, 0], y=xy[:, 1], mode="markers", showlegend=False,
-            hovertext=[f"{name}<br>signal {value:.3g} ({100 * s:.0f} % of this layer's largest)"
-                       for name, value, s in zip(names, state, share)],
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(
-                size=sizes, color=np.where(reached, share, np.nan), colorscale=SIGNAL_COLORSCALE, cmin=0, cmax=1,
-                showscale=layer == count - 1,
-                colorbar=dict(title=dict(text="share of the layer's largest", side="right"), thickness=12,
-                              tickformat=".0%", outlinewidth=0),
-                line=dict(color=np.where(reached, "#343a40", "#adb5bd"), width=np.where(np.arange(len(xy)) == station,
-                                                                                       3.0, 1.0)),
-            ),
-        ), row=1, col=layer + 1)
+        for mask, is_reached in ((~reached, False), (reached, True)):
+            index = np.flatnonzero(mask)
+            hover = [f"{names[i]}<br>signal {state[i]:.3g}" + (f" ({100 * share[i]:.0f} % of this layer's largest)"
+                                                               if is_reached else ": not reached yet")
+                     for i in index]
+            marker = dict(size=sizes[index], line=dict(color="#343a40" if is_reached else "#adb5bd",
+                                                       width=[3.0 if i == station else 1.0 for i in index]))
+            if is_reached:
+                marker.update(color=share[index], colorscale=SIGNAL_COLORSCALE, cmin=0, cmax=1,
+                              showscale=layer == count - 1,
+                              colorbar=dict(title=dict(text="share of the layer's largest", side="right"),
+                                            thickness=12, tickformat=".0%", outlinewidth=0))
+            else:
+                marker.update(color="#ffffff")
+            figure.add_trace(go.Scatter(
+                x=xy[index, 0], y=xy[index, 1], mode="markers", showlegend=False, hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>", marker=marker,
+            ), row=1, col=layer + 1)
     figure.update_xaxes(visible=False, fixedrange=True, constrain="domain")
     for layer in range(count):
         suffix = "" if layer == 0 else str(layer + 1)
@@ -411,23 +485,29 @@ def embedding_figure(
     groups: Sequence[str],
     *,
     labels: dict[int, str] | None = None,
+    edges: np.ndarray | None = None,
     title: str = "",
     height_px: int = 440,
 ) -> go.Figure:
-    """A 2-D node embedding (nodes, 2), coloured by group with a legend; ``labels`` names a few nodes."""
+    """A 2-D node embedding (nodes, 2), coloured by group with a legend; ``labels`` names a few nodes; ``edges``
+    (2, edges) draws the graph's edges between the embedded nodes."""
     points = np.asarray(points, dtype=np.float64)
     labels = labels or {}
     order = list(dict.fromkeys(groups))
-    colours = line_colours(order) if set(order) & set(LINE_COLOURS) else dict(zip(order, OTHER_LINE_COLOURS * 4))
+    colours = line_colours(order)
     traces = []
+    if edges is not None and len(edges[0]):
+        xs, ys = _segments([(points[u], points[v]) for u, v in np.asarray(edges).T if u < v])
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#ced4da", width=1.2),
+                                 hoverinfo="skip", showlegend=False))
     for group in order:
         index = [i for i, g in enumerate(groups) if g == group]
         traces.append(go.Scatter(
             x=points[index, 0], y=points[index, 1], mode="markers+text", name=plain(group),
             text=[plain(labels.get(i, "")) for i in index], textposition="top center",
-            textfont=dict(size=13), hovertext=[plain(labels.get(i, f"node {i}")) for i in index],
+            textfont=dict(size=13, shadow=HALO), hovertext=[plain(labels.get(i, f"node {i}")) for i in index],
             hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(size=13, color=_blend(group, colours), line=dict(color="#343a40", width=1)),
+            marker=dict(size=13, color=colours.get(group, INTERCHANGE_COLOUR), line=dict(color="#343a40", width=1)),
         ))
     figure = go.Figure(traces)
     figure.update_xaxes(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#f1f3f5", title="dimension 1")
@@ -438,8 +518,3 @@ def embedding_figure(
         legend=dict(orientation="h", x=0.0, y=-0.08, yanchor="top", font=dict(size=13)),
     )
     return figure
-
-
-def _blend(group: str, colours: dict[str, str]) -> str:
-    """The colour of a group; a group of several lines ("A + B") takes a dark neutral (an interchange)."""
-    return "#343a40" if " + " in group else colours.get(group, NO_LINE_COLOUR)

@@ -7,7 +7,6 @@ Markdown text through ``md_plain`` (Markdown's punctuation backslash-escaped), s
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -17,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from figures.attention_figures import FONT, plain
 
-ROWS = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP", "ridge": "ridge (per station)"}
+ROWS = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP", "ridge": "ridge"}
 COLUMNS = {  # evaluation → (column title, what it asks)
     "held-out days": ("new days", "Trained on 3/4 of the days, tested on the other days, every station."),
     "held-out stations": (
@@ -45,7 +44,7 @@ def loss_figure(history: Mapping[tuple[str, str], Sequence[tuple[int, float, flo
 
     Test loss solid, training loss dotted, log scale; losses are mean squared errors of crowding / 100.
     """
-    figure = make_subplots(rows=1, cols=len(EVALUATION_PANELS), shared_yaxes=True, horizontal_spacing=0.03,
+    figure = make_subplots(rows=1, cols=len(EVALUATION_PANELS), shared_yaxes=True, horizontal_spacing=0.05,
                            subplot_titles=[COLUMNS[e][0] for e in EVALUATION_PANELS])
     for (model, evaluation), points in history.items():
         if evaluation not in EVALUATION_PANELS or not points:
@@ -62,8 +61,9 @@ def loss_figure(history: Mapping[tuple[str, str], Sequence[tuple[int, float, flo
                                     legendgroup=model, showlegend=False, line=dict(color=colour, width=2, dash="dot"),
                                     hovertemplate=f"{plain(model)}, train: %{{y:.4f}} at epoch %{{x}}<extra></extra>"),
                          row=1, col=column)
-    figure.update_xaxes(range=[0, epochs], title_text="epoch", showgrid=True, gridcolor="#f1f3f5")
-    figure.update_yaxes(type="log", showgrid=True, gridcolor="#f1f3f5")
+    figure.update_xaxes(range=[0, epochs], title_text="epoch", showgrid=True, gridcolor="#f1f3f5", tick0=epochs,
+                        dtick=max(1, epochs // 4))
+    figure.update_yaxes(type="log", dtick=1, showgrid=True, gridcolor="#f1f3f5")
     figure.update_yaxes(title_text="test loss (solid), train (dotted)", row=1, col=1)
     figure.update_layout(font=FONT, height=330, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
                          paper_bgcolor="#ffffff", legend=dict(orientation="h", x=1.0, xanchor="right", y=1.12,
@@ -87,8 +87,8 @@ def results_figure(
     rows = list(ROWS)
     r2 = np.array([[scores[row, e][0] if (row, e) in scores else np.nan for e in evaluations] for row in rows])
     text = [[_cell(scores.get((row, e))) for e in evaluations] for row in rows]
-    titles = [COLUMNS[e][0] + (f"<br>({plain(closed_link)})" if e == "topology change" and closed_link else "")
-              for e in evaluations]
+    titles = [COLUMNS[e][0].replace(": ", ":<br>") + (f"<br>{plain(closed_link)}" if e == "topology change"
+                                                      and closed_link else "") for e in evaluations]
     hover = [[f"{ROWS[row]} · {COLUMNS[e][1]}" for e in evaluations] for row in rows]
     heatmap = go.Heatmap(
         z=np.clip(r2, 0.0, 1.0), x=titles, y=[ROWS[row] for row in rows], text=text, customdata=hover,
@@ -96,7 +96,7 @@ def results_figure(
         hovertemplate="%{customdata}<extra></extra>", xgap=3, ygap=3,
     )
     figure = go.Figure(heatmap)
-    figure.update_xaxes(side="top", tickfont=dict(size=15), fixedrange=True)
+    figure.update_xaxes(side="top", tickfont=dict(size=15), tickangle=0, fixedrange=True)
     figure.update_yaxes(autorange="reversed", tickfont=dict(size=16), fixedrange=True)
     figure.update_layout(font=FONT, height=360, margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="#f8f9fa",
                          paper_bgcolor="#ffffff")
@@ -104,8 +104,8 @@ def results_figure(
 
 
 def _fmt(value: float) -> str:
-    """An R² for a sentence."""
-    return f"{value:.2f}"
+    """An R² for a sentence; a negative one says what it means."""
+    return f"{value:.2f}" if value >= 0 else f"{value:.2f}, worse than always guessing the average"
 
 
 def _compare(a: float, b: float, margin: float = 0.05) -> str:
@@ -139,20 +139,28 @@ def results_reading(
             )
         sentences.append(sentence)
     if ("gcn_skip", "held-out stations") in scores:
+        gcn, mlp = r2("gcn_skip", "held-out stations"), r2("mlp", "held-out stations")
         sentences.append(
-            f"**Unseen stations:** the GCN + skip {_compare(r2('gcn_skip', 'held-out stations'), r2('mlp', 'held-out stations'))} "
-            f"the MLP (R² {_fmt(r2('gcn_skip', 'held-out stations'))} vs {_fmt(r2('mlp', 'held-out stations'))}). "
+            f"**Unseen stations:** the GCN + skip {_compare(gcn, mlp)} the MLP (R² {_fmt(gcn)} vs {_fmt(mlp)}). "
             "The ridge cannot answer at all: it never saw these stations' crowding. A GCN shares one rule across all "
             "stations — read your neighbours' boardings — so it carries over to stations it was never shown."
         )
     if ("gcn_skip", "topology change") in scores and ("ridge", "topology change") in scores:
         where = f" ({md_plain(closed_link)})" if closed_link else ""
-        sentences.append(
-            f"**A link closed{where}, no retraining:** the GCN + skip reaches R² "
-            f"{_fmt(r2('gcn_skip', 'topology change'))}, the MLP {_fmt(r2('mlp', 'topology change'))}, the ridge "
-            f"{_fmt(r2('ridge', 'topology change'))}. The GCNs read the new edges; the ridge cannot see the change "
-            "and predicts the old network's crowding."
+        gcn, mlp, ridge = (r2(row, "topology change") for row in ("gcn_skip", "mlp", "ridge"))
+        sentence = (
+            f"**A link closed{where}, no retraining:** the GCN + skip reaches R² {_fmt(gcn)}, the MLP {_fmt(mlp)}. "
+            "The GCNs read the new edges; the ridge cannot see the change and predicts the intact network's crowding"
         )
+        if _compare(gcn, ridge) == "beats":
+            sentence += f", which costs it here (R² {_fmt(ridge)})."
+        else:
+            sentence += (
+                f" — and still {'does as well' if _compare(gcn, ridge) != 'trails' else 'does better'} (R² "
+                f"{_fmt(ridge)}): most stations hardly change when one link closes. The big shifts are next to the "
+                "closed link; close it in the what-if above and compare the bars — they are mostly beyond the models."
+            )
+        sentences.append(sentence)
     if ("mlp", "control") in scores and ("gcn_skip", "control") in scores:
         verdict = _compare(r2("mlp", "control"), r2("gcn_skip", "control"))
         sentences.append(
@@ -186,7 +194,7 @@ def change_figure(
                            hovertemplate=f"%{{y}}: %{{x:+.0f}} pp ({plain(model)})<extra></extra>"))
     figure = go.Figure(bars)
     figure.update_layout(
-        barmode="group", font=FONT, height=max(320, 60 + 42 * len(order)), margin=dict(l=10, r=10, t=30, b=10),
+        barmode="group", font=FONT, height=max(260, 90 + 30 * len(order)), margin=dict(l=10, r=10, t=30, b=10),
         plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", bargap=0.25,
         legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", traceorder="normal"),
         xaxis=dict(title="change in crowding (percentage points)", zeroline=True, zerolinecolor="#495057",
@@ -194,8 +202,3 @@ def change_figure(
         yaxis=dict(tickfont=dict(size=14)),
     )
     return figure
-
-
-def finite(value: float) -> bool:
-    """Whether a score is a real number (a split with too few stations can give NaN)."""
-    return isinstance(value, float) and math.isfinite(value)

@@ -1,0 +1,343 @@
+"""Station congestion: a graph convolutional network predicts crowding on Tokyo's railway from boardings alone."""
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from core.railway import BUNDLED_DIR
+from core.station_views import hop_distances, scenario_boardings, scenario_truth, sensitivity_to_rise, spread
+from core.training import what_if
+from figures.attention_figures import figure_config
+from figures.railway_map import (
+    INTERCHANGE,
+    congestion_map,
+    embedding_figure,
+    receptive_field_map,
+    spread_figure,
+    station_lines,
+    station_value_map,
+)
+from figures.railway_results import change_figure, loss_figure, md_plain, results_figure, results_reading
+from ui.stations import (
+    TrainingSettings,
+    cached_world,
+    choose_network,
+    karate_embedding,
+    railway_embedding,
+    shown_scores,
+    stored_run,
+    train_run,
+)
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MODEL_LABELS = {"truth": "Simulator (truth)", "gcn_skip": "GCN + skip", "gcn": "GCN", "mlp": "MLP"}
+COLOUR_ORDER = ("truth", "gcn_skip", "gcn", "mlp")
+SHIBUYA = "JY20"
+CONCERT_FACTOR = 3.0
+MAX_DEPTH = 5
+
+st.title("🚉 Station congestion: a GCN on Tokyo's railway")
+intro, equation = st.columns([3, 2], gap="large")
+with intro:
+    st.markdown(
+        "A **graph convolution** updates every station from its neighbours. Here the graph is a railway: stations "
+        "are nodes, links between neighbouring stations are edges. A traffic simulator plays the world — passengers "
+        "board at each station (JR East's published counts), ride to destinations picked by a gravity model along "
+        "the quickest route — and a station's **crowding** (混雑率, % of train capacity on its busiest link) "
+        "comes from *every trip that passes through it*, so it depends on the neighbours' boardings, not just its "
+        "own.  \n"
+        "**Can a GCN predict each station's crowding from the day's boardings alone?** Train it below, then break "
+        "the network and see whether it still knows."
+    )
+with equation:
+    st.latex(r"h_i' = \sigma\Big(b + \sum_{j \in N(i)} \tfrac{1}{c_{ij}}\, h_j W\Big)")
+    st.markdown(
+        "**Message** — *board at a neighbour*: station j's state h_j W gets on, weighted by "
+        "1/c_ij = 1/√(d̃_i d̃_j), so busy junctions share theirs out.  \n"
+        "**Update** — *alight here*: station i adds up what arrives (its own state included), adds b, applies σ. "
+        "Stack k layers and a station hears from every station within k stops."
+    )
+
+with st.expander("📂 Use your own network (two CSV files)"):
+    st.markdown(
+        "**stations.csv**: `id, name_en, x, y, daily_boardings` (x, y in km on your map; optional `name_ja`, "
+        "`boardings_source`).  \n**links.csv**: `source, target, km` (station ids; optional `lines` separated by `;`, "
+        "`approximate` yes/no). One row per station pair, the network connected, "
+        "5 to 120 stations. Start from the bundled files:"
+    )
+    with st.container(horizontal=True):
+        for name in ("stations.csv", "links.csv"):
+            st.download_button(f"Bundled {name}", (BUNDLED_DIR / name).read_bytes(), name, "text/csv",
+                               key=f"download_{name}")
+    upload_stations, upload_links = st.columns(2)
+    stations_file = upload_stations.file_uploader("Stations CSV", type="csv", key="stations_csv")
+    links_file = upload_links.file_uploader("Links CSV", type="csv", key="links_csv")
+    if (stations_file is None) != (links_file is None):
+        st.info("Upload both files to switch to your network.", icon="📎")
+
+choice, problem = choose_network(stations_file, links_file)
+if problem is not None:
+    st.error(f"**Your network could not be used** — {md_plain(str(problem))}  \nShowing the bundled Tokyo network "
+             "instead; fix the file and upload it again.", icon="⚠️")
+network = choice.network
+names = [station.name_en for station in network.stations]
+links = [(link.source, link.target) for link in network.links]
+settings = st.session_state.get("stations_settings", TrainingSettings())
+world = cached_world(choice.key, settings.seed, settings.days, network)
+trained = stored_run(choice.key, settings)
+closed_name = "" if choice.closed_link is None else "–".join(names[network.index[s]] for s in choice.closed_link)
+st.caption(f"Network: {md_plain(choice.label)} — {len(network.stations)} stations, {len(network.links)} links; "
+           f"{settings.days} simulated days (seed {settings.seed}). Sources and approximations: "
+           "assets/railway/SOURCES.md.")
+
+
+def day_label(day: int) -> str:
+    return f"day {day + 1} · {WEEKDAYS[day % 7]}"
+
+
+def reset_scenario() -> None:
+    st.session_state["stations_raise"], st.session_state["stations_close"] = [], []
+
+
+def concert_at_shibuya() -> None:
+    st.session_state["stations_raise"] = [network.index[SHIBUYA]]
+    st.session_state["stations_factor"] = CONCERT_FACTOR
+
+
+# --- the map, one day, with what-ifs -------------------------------------------------------------------------------
+
+st.header("The network on one day")
+test_days = [int(day) for day in world.days_split.test_days]
+if st.session_state.get("stations_day") not in test_days:
+    st.session_state["stations_day"] = next((d for d in test_days if d % 7 < 5), test_days[0])
+colours = [kind for kind in COLOUR_ORDER if kind == "truth" or trained and kind in trained.experiment.models]
+if st.session_state.get("stations_colour") not in colours:
+    st.session_state["stations_colour"] = "truth"
+for key in ("stations_raise", "stations_close"):  # drop choices that belong to another network
+    limit = len(names) if key == "stations_raise" else len(links)
+    st.session_state[key] = [i for i in st.session_state.get(key, []) if isinstance(i, int) and 0 <= i < limit]
+
+map_column, controls = st.columns([5, 4], gap="large")
+with controls:
+    day = st.select_slider("Day (a test day: no model trained on it)", test_days, key="stations_day",
+                           format_func=day_label)
+    colour = st.segmented_control("Colour the stations by the crowding of", colours, key="stations_colour",
+                                  format_func=MODEL_LABELS.get,
+                                  help="The simulator's crowding is the truth; a model's is its prediction from that "
+                                       "day's boardings alone.")
+    colour = colour or "truth"
+    if trained is None:
+        st.info("The map shows the simulator's crowding. **Train the models** below to colour it by their "
+                "predictions.", icon="🧪")
+    st.subheader("What if…")
+    with st.container(horizontal=True):
+        if choice.bundled:
+            st.button(f"🎤 A concert at Shibuya (boardings ×{CONCERT_FACTOR:g})", on_click=concert_at_shibuya,
+                      key="stations_concert",
+                      help="Three times the usual boardings at Shibuya; where those riders go is the day's usual "
+                           "mix of destinations.")
+        st.button("↺ Back to normal", on_click=reset_scenario, key="stations_reset")
+    raised = st.multiselect("Raise boardings at", range(len(names)), key="stations_raise",
+                            format_func=lambda i: names[i], placeholder="choose stations")
+    st.session_state.setdefault("stations_factor", 2.0)
+    factor = st.slider("…by a factor of", 1.0, 4.0, step=0.25, key="stations_factor", format="×%.2f")
+    closing = st.multiselect("Close links (remove one to reopen it)", range(len(links)), key="stations_close",
+                             format_func=lambda k: " – ".join(names[network.index[s]] for s in links[k]),
+                             placeholder="choose links")
+    st.caption("Boardings are where trips start; the riders go to that day's usual mix of destinations. The "
+               "simulator re-routes every trip around closed links; the models only see the new edges.")
+
+base = world.demand.boardings[day]
+boardings = scenario_boardings(base, raised, factor)
+closed = [links[k] for k in closing]
+try:
+    truth = scenario_truth(world, day, boardings, closed)
+except ValueError as error:
+    controls.warning(f"{md_plain(str(error))}. The links are left open.", icon="🚧")
+    closed = []
+    truth = scenario_truth(world, day, boardings, closed)
+scenario = bool(raised) and factor != 1.0 or bool(closed)
+predictions = normal = None
+if trained is not None:
+    predictions = what_if(trained.experiment, day, boardings, closed)
+    normal = what_if(trained.experiment, day, base)
+
+with map_column:
+    shown = truth if colour == "truth" else predictions.predicted[colour]
+    what = "simulator's crowding (truth)" if colour == "truth" else f"{MODEL_LABELS[colour]}'s predicted crowding"
+    st.markdown(f"##### {day_label(day)[0].upper()}{day_label(day)[1:]}: {what}")
+    figure = congestion_map(
+        network, shown, truth=None if colour == "truth" else truth,
+        closed_links=closed, raised={i: f"×{factor:g}" for i in raised} if factor != 1.0 else None,
+        boardings=boardings,
+    )
+    st.plotly_chart(figure, key="stations_map", config=figure_config("png", "station-congestion"))
+    st.caption("Colour: crowding on the trains at each station that day, % of capacity on its busiest link "
+               "(100 % = every seat and strap taken). Marker area: the day's boardings. Line colours: JR's. Hover a "
+               "station for its exact numbers and its Japanese name; drag to pan, double-click to reset.")
+
+with controls:
+    if scenario:
+        truth_before = world.intact.crowding[day]
+        change = truth - truth_before
+        biggest = int(np.argmax(np.abs(change)))
+        st.metric(f"Biggest change (simulator): {names[biggest]}", f"{truth[biggest]:.0f} %",
+                  f"{change[biggest]:+.0f} percentage points")
+        if predictions is not None:
+            st.plotly_chart(
+                change_figure(names, change, {MODEL_LABELS[k]: predictions.predicted[k] - normal.predicted[k]
+                                              for k in ("gcn_skip", "gcn", "mlp")}, top=8),
+                key="stations_change", config=figure_config("png", "what-if-change"),
+            )
+            st.caption("The 8 stations whose crowding changed most in the simulator, and what each model "
+                       "predicted for them (percentage points, against the same day without the change).")
+        else:
+            st.caption("Train the models to compare their predicted change with the simulator's.")
+
+# --- training and results ------------------------------------------------------------------------------------------
+
+st.header("Train the models")
+form_column, loss_column = st.columns([2, 3], gap="large")
+with form_column:
+    with st.form("stations_training"):
+        seed = st.number_input("Seed (the simulated world and the initial weights)", 0, 999, settings.seed,
+                               key="stations_seed")
+        days = st.slider("Simulated days (¾ train, ¼ test)", 60, 400, settings.days, 20, key="stations_days")
+        epochs = st.slider("Epochs per model (full-batch Adam)", 10, 600, settings.epochs, 10, key="stations_epochs")
+        submitted = st.form_submit_button("🚂 Train GCN, GCN + skip, MLP and ridge", type="primary",
+                                          key="stations_train")
+    st.caption("Three neural models (3 layers, 32 hidden units) each train three times — on ¾ of the days, with a "
+               "quarter of the stations' crowding hidden, and on the control label — and a ridge is fitted in closed "
+               "form: about 15 s with the defaults on two idle CPU cores.")
+    status_area = st.empty()
+with loss_column:
+    loss_chart = st.empty()
+
+if submitted:
+    settings = TrainingSettings(int(seed), int(days), int(epochs))
+    st.session_state["stations_settings"] = settings
+    with status_area.container():
+        with st.status("Training…", expanded=True) as status:
+            bar = st.progress(0.0, text="simulating the days")
+            shown_at = [0.0, 0]
+
+            def show_progress(history) -> None:
+                """Move the bar; redraw the loss curves at most every 0.4 s (and at the end)."""
+                bar.progress(history.fraction(), text=history.current())
+                if time.monotonic() - shown_at[0] > 0.4 or history.fraction() >= 1.0:
+                    shown_at[0], shown_at[1] = time.monotonic(), shown_at[1] + 1
+                    loss_chart.plotly_chart(loss_figure(history.curves, history.epochs),
+                                            key=f"stations_loss_live_{shown_at[1]}")
+
+            try:
+                run = train_run(choice, settings, show_progress)
+            except (ValueError, RuntimeError) as error:
+                status.update(label="Training failed", state="error")
+                st.error(f"Training failed: {md_plain(str(error))}", icon="⚠️")
+            else:
+                status.update(label=f"Trained in {run.seconds:.0f} s", state="complete", expanded=False)
+                st.rerun()
+
+if trained is not None:
+    with loss_column:
+        loss_chart.plotly_chart(loss_figure(trained.history.curves, trained.history.epochs), key="stations_loss",
+                                config=figure_config("png", "loss-curves"))
+        st.caption("Mean squared error of crowding / 100 on the test days (solid) and the training days (dotted), "
+                   "log scale. Each panel is one way of testing.")
+    with form_column:
+        st.success(f"Trained in {trained.seconds:.1f} s ({settings.epochs} epochs, {settings.days} days, seed "
+                   f"{settings.seed}). The map above can now show the predictions.", icon="✅")
+    scores, evaluations = shown_scores(trained, choice.closed_link is not None)
+    st.subheader("Results")
+    table_column, reading_column = st.columns([4, 3], gap="large")
+    with table_column:
+        st.plotly_chart(results_figure(scores, evaluations, closed_link=closed_name), key="stations_results",
+                        config=figure_config("png", "results"))
+        st.caption("R²: share of the day-to-day and station-to-station variation in crowding explained (1 = perfect, "
+                   "0 = no better than the average; below 0 shown as 0). MAE: mean absolute error in percentage "
+                   "points of crowding. One seed: numbers move by a few hundredths between seeds.")
+    with reading_column:
+        for sentence in results_reading(scores, closed_link=closed_name):
+            st.markdown(sentence)
+else:
+    with loss_column:
+        loss_chart.info("The loss curves appear here while the models train.", icon="📉")
+
+# --- receptive field -----------------------------------------------------------------------------------------------
+
+st.header("Receptive field: what a k-layer GCN can see")
+default_station = network.index.get(SHIBUYA, int(np.argmax(network.boardings())))
+if st.session_state.get("stations_focus") not in range(len(names)):
+    st.session_state["stations_focus"] = default_station
+pick_column, field_column = st.columns([2, 3], gap="large")
+with pick_column:
+    focus = st.selectbox("Station", range(len(names)), key="stations_focus", format_func=lambda i: names[i])
+    depth = st.slider("Layers (k)", 0, MAX_DEPTH, 2, key="stations_depth")
+    hops = hop_distances(network, focus)
+    seen = int((hops <= depth).sum())
+    st.metric(f"Stations a {depth}-layer GCN reads to predict {names[focus]}", f"{seen} of {len(names)}")
+    st.markdown(
+        f"Each layer passes messages one stop further, so after **k layers** {md_plain(names[focus])}'s prediction "
+        "depends on the boardings within k stops — and on nothing farther. The models above have **3 layers**. "
+        "A closed link changes who is within reach: that is how a GCN can re-predict a changed network without "
+        "retraining."
+    )
+with field_column:
+    st.plotly_chart(receptive_field_map(network, hops, focus, depth, height_px=620), key="stations_field",
+                    config=figure_config("png", "receptive-field"))
+
+st.subheader("Layer by layer: a signal spreading from the station")
+st.plotly_chart(spread_figure(network, spread(network, focus, max(depth, 1)), focus), key="stations_spread",
+                config=figure_config("png", "spread"))
+st.caption(f"A unit signal starts at {md_plain(names[focus])}; each panel applies one more graph convolution with "
+           "W = 1 and no bias (Â h). Colour: the signal at each station, relative to that panel's largest; hollow: "
+           "not reached yet. Because Â is symmetric, the same numbers say how much each station contributes to "
+           f"{md_plain(names[focus])}'s own state after that many layers.")
+if trained is not None:
+    model = trained.experiment.models["gcn_skip"]
+    gradient = sensitivity_to_rise(model, network, world.demand.boardings[day], focus, rise=0.1)
+    largest = float(np.abs(gradient).max()) or 1.0
+    with st.expander(f"What the trained GCN + skip actually reads for {names[focus]}", expanded=False):
+        st.plotly_chart(
+            station_value_map(
+                network, gradient, colorbar_title="pp per +10 % boardings", colorscale="RdBu_r",
+                cmin=-largest, cmax=largest, ticks=None, value_format="{:+.2f} pp", height_px=620,
+            ),
+            key="stations_sensitivity", config=figure_config("png", "sensitivity"),
+        )
+        st.caption(f"How many percentage points the predicted crowding at {md_plain(names[focus])} moves if one "
+                   f"station's boardings rise by 10 % ({day_label(day)}; a gradient, so exact for small changes). "
+                   "Stations more than 3 stops away read exactly 0: outside the receptive field.")
+
+# --- Kipf's moment -------------------------------------------------------------------------------------------------
+
+st.header("Kipf's moment: structure before any training")
+st.markdown(
+    "Thomas Kipf's observation: a 3-layer GCN with **random, untrained** weights, fed nothing but each node's "
+    "identity (X = I), already places nodes by their position in the graph — because every layer mixes a node "
+    "with its neighbours. Below, its 2-D output for this railway and for Zachary's karate club (34 members whose "
+    "club split in two)."
+)
+kipf_seed = st.number_input("Random weights (seed)", 0, 999, 1, key="stations_kipf_seed", width=220)
+rail_column, karate_column = st.columns(2, gap="large")
+with rail_column:
+    points = railway_embedding(choice.key, int(kipf_seed), network)
+    big = np.argsort(-network.boardings())[:6]
+    st.plotly_chart(
+        embedding_figure(points, station_lines(network, interchange=INTERCHANGE),
+                         labels={int(i): names[i] for i in big}, edges=network.edge_index(),
+                         title="This railway, coloured by line"),
+        key="stations_kipf_railway", config=figure_config("png", "kipf-railway"),
+    )
+    st.caption("Stations coloured by the line that serves them (dark: an interchange), the links drawn between them: "
+               "stations next to each other on the map land next to each other here. The six busiest are named.")
+with karate_column:
+    karate_points, clubs = karate_embedding(int(kipf_seed))
+    st.plotly_chart(
+        embedding_figure(karate_points, clubs, labels={0: "Mr. Hi", 33: "the officer"},
+                         title="Zachary's karate club, coloured by the club each member joined"),
+        key="stations_kipf_karate", config=figure_config("png", "kipf-karate"),
+    )
+    st.caption("Nobody told the network who joined which club, and no weight was trained; the two groups still "
+               "mostly fall apart. Some random draws separate them better than others — try a few seeds.")
