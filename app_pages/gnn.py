@@ -1,0 +1,253 @@
+"""Transformer = GNN: one encoder layer recomputed as message passing on its attention graphs, soft vs hard
+structure, what each head looks at, rollout and flow, RNN memory, and model sizes."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.attribution import FlowTooLongError, rollout
+from core.bag_of_words import known_words, similarity_graph
+from core.corpus import load_corpus
+from core.graph import Pruning, attention_graph, prune
+from core.hard_attention import sweep_rules
+from core.head_stats import head_patterns, head_statistics, token_roles
+from core.model_size import model_configs, parameter_count
+from core.rnn_memory import surviving_share
+from core.transformer_gnn import attention_graphs, layer_as_message_passing
+from core.views import ViewOptions, attention_view
+from figures.attention_figures import figure_config, heatmap_figure
+from figures.attention_graph import graph_html
+from figures.gnn_figures import (head_statistics_figure, model_size_figure, rnn_memory_figure,
+                                 similarity_graph_figure, sweep_figure)
+from ui.analysis import cached_model, current_analysis
+from ui.gnn import (MAX_UPLOAD_BYTES, cached_flow, corpus_result, corpus_words, read_sentences, rule_family,
+                    rule_name, run_corpus, sweep_similarity)
+
+AUTO_SWEEP_TOKENS = 40  # longer inputs run the sweep only on request (its cost grows with n²)
+CORPUS_BUDGETS_S = (5, 10, 20, 40)
+
+st.title("Transformer = GNN")
+st.caption(
+    "A Transformer encoder layer is a graph neural network on a complete graph: the words are nodes, each head's "
+    "attention is a weighted adjacency matrix, and every word updates itself from the messages of its neighbours."
+)
+
+result = current_analysis()
+if result is None:
+    st.stop()
+model = cached_model(result.model)  # the model current_analysis ran (the bundled one if the choice failed)
+encoder = model.encoder
+tokenized = result.tokenized
+labels = tokenized.token_labels
+layers, heads, n = result.num_layers, result.num_heads, len(tokenized)
+config = figure_config(st.session_state.get("image_format", "png"), "transformer-gnn")
+
+# 1 ── term by term ────────────────────────────────────────────────────────────────────────────────────────────────
+st.header("Term by term", divider="gray")
+left, right = st.columns([6, 5], gap="large")
+with left:
+    eq_left, eq_right = st.columns(2)
+    with eq_left:
+        st.markdown("**Graph convolution (eq. 2.1)**")
+        st.latex(r"h_i' = \sigma\Big(b + \sum_{j \in N(i)} \tfrac{1}{c_{ij}}\, h_j W\Big)")
+    with eq_right:
+        st.markdown("**Self-attention, head h**")
+        st.latex(r"o_i^h = b_V^h + \sum_{j} A_h[i,j]\; h_j W_V^h")
+    st.table(pd.DataFrame(
+        [
+            ("nodes", "graph vertices", "the tokens of the sentence"),
+            ("node features h_j", "input features", "the layer's input vector of token j"),
+            ("neighbourhood N(i)", "fixed by the graph", "every token: a complete graph"),
+            ("edge weight 1/c_ij", "fixed normalisation (degree)", "attention A_h[i, j], computed from the words"),
+            ("W, b", "one shared weight", "value projection W_V^h, b_V^h per head, then W_O over the heads"),
+            ("update σ", "a non-linearity", "residual + layer norm, feed-forward, residual + layer norm"),
+        ],
+        columns=["term", "graph network", "Transformer layer"],
+    ).set_index("term"))
+with right:
+    if encoder is None:
+        st.info(f"{model.name} runs on transformers' own code here, not the core encoder, so its layers cannot be "
+                "recomputed as message passing. Choose the bundled model or a BERT-family model in the sidebar.",
+                icon="ℹ️")
+    else:
+        layer = st.slider("Layer", 1, layers, min(2, layers), key="gnn_layer")
+        graphs = attention_graphs(encoder, layer - 1, result.hidden_states[layer - 1])
+        passing = layer_as_message_passing(encoder, graphs)
+        st.metric(f"Layer {layer} recomputed by message passing vs the encoder",
+                  f"max |difference| = {passing.max_difference:.1e}",
+                  help="Largest absolute difference over all tokens and hidden units between the message-passing "
+                       "output and the encoder's own output of the layer (float32 round-off).")
+        st.caption(f"{heads} heads each pass messages A_h[i, j] · h_j W_V^h along the {n} × {n} = {n * n} edges of "
+                   f"their graph; the {n} nodes hold {encoder.config.hidden_size}-dimensional features. The outputs "
+                   "agree to float32 round-off: the layer *is* the message passing.")
+        head = st.slider("Head whose adjacency is shown", 1, heads, 1, key="gnn_head")
+        st.plotly_chart(heatmap_figure(graphs.attention[head - 1].numpy(), labels, labels,
+                                       title=f"Adjacency of layer {layer}, head {head}"),
+                        key="gnn_adjacency", config=config)
+        st.caption("Row i: the weights 1/c_ij with which token i sums its neighbours' messages (each row sums to 1).")
+
+# 2 ── soft vs hard ────────────────────────────────────────────────────────────────────────────────────────────────
+st.header("Soft vs hard structure", divider="gray")
+left, right = st.columns([7, 4], gap="large")
+with right:
+    st.markdown(
+        "Attention builds a *soft*, complete graph. Keep only some edges in every layer and head (each row "
+        "renormalised, its strongest edge always kept), run the whole encoder as message passing on the sparse "
+        "graphs, and compare its top-layer token vectors with the unpruned ones (mean cosine similarity, 1 = the "
+        "same). Rules: each token's **top-k** edges, every edge above a **threshold**, or Reformer's **same LSH "
+        "bucket** (query and key hashed into the same bucket)."
+    )
+with left:
+    if encoder is None:
+        st.info("The sweep needs the core encoder: choose the bundled model in the sidebar.", icon="ℹ️")
+    elif n > AUTO_SWEEP_TOKENS and not st.toggle(f"Run the sweep for {n} tokens (slow)", key="gnn_sweep_long"):
+        st.info(f"The sweep runs the encoder {len(sweep_rules(n)) + 1} times; for {n} tokens that takes a while.")
+    else:
+        rules = sweep_rules(n)
+        bar = st.progress(0.0, text="Running the encoder on pruned graphs…")
+        points = sweep_similarity(model.name, tuple(tokenized.input_ids), tuple(tokenized.token_type_ids), rules,
+                                  lambda done, total: bar.progress(done / total, text=f"Rule {done} of {total}"))
+        bar.empty()
+        st.plotly_chart(sweep_figure([rule_family(r) for r, _, _ in points], [s for _, s, _ in points],
+                                     [c for _, _, c in points], [rule_name(r) for r, _, _ in points]),
+                        key="gnn_sweep", config=config)
+        st.caption("x: edges kept over all layers and heads, in % of the complete graphs' n² per head; y: mean over "
+                   "tokens of the cosine similarity between the hard and the soft encoder's top-layer vectors.")
+
+# 3 ── head summary ────────────────────────────────────────────────────────────────────────────────────────────────
+st.header("What each head looks at", divider="gray")
+roles = token_roles(tokenized)
+statistics = head_statistics(result.attentions, roles)
+patterns = head_patterns(statistics)
+counts = {pattern: int((patterns == pattern).sum()) for pattern in ("special-token", "positional", "broad")}
+st.caption(f"This sentence, {layers} layers × {heads} heads: each panel's rows are layers, columns heads. Shares are "
+           "the mean attention per token (0–1); entropy in nats (a uniform row over n tokens has ln n). Patterns after "
+           f"Clark et al. 2019: {counts['special-token']} special-token, {counts['positional']} positional, "
+           f"{counts['broad']} broad heads; the rest are heterogeneous. Hover a cell for its head and pattern.")
+st.plotly_chart(head_statistics_figure(statistics, patterns), key="gnn_heads", config=config)
+
+with st.expander("The same over many sentences: the bundled corpus or your own file", expanded=False):
+    source_col, budget_col = st.columns([3, 2])
+    with source_col:
+        source = st.segmented_control("Sentences", ["Bundled corpus", "Upload a .txt file"], key="gnn_source",
+                                      default="Bundled corpus") or "Bundled corpus"
+    with budget_col:
+        budget = st.select_slider("Time budget (s)", CORPUS_BUDGETS_S, value=10, key="gnn_budget",
+                                  help="The sentences are analysed in order until they or the budget run out.")
+    sentences = None
+    if source == "Bundled corpus":
+        sentences = load_corpus()
+    else:
+        upload = st.file_uploader(f"One sentence per line, UTF-8, at most {MAX_UPLOAD_BYTES // 1000} kB",
+                                  type=["txt"], key="gnn_upload")
+        if upload is not None:
+            try:
+                sentences = read_sentences(upload.getvalue())
+            except ValueError as problem:
+                st.error(str(problem), icon="⚠️")
+    if sentences:
+        corpus = corpus_result(model.name, sentences, float(budget))
+        button_slot = st.empty()
+        if corpus is None and button_slot.button(f"Analyse {len(sentences)} sentences", key="gnn_run_corpus"):
+            button_slot.empty()
+            bar = st.progress(0.0)
+            corpus = run_corpus(model.name, sentences, float(budget),
+                                lambda done, total: bar.progress(done / total, text=f"Sentence {done} of {total}"))
+            bar.empty()
+        if corpus is not None:
+            corpus_patterns = head_patterns(corpus.mean)
+            st.caption(f"Averaged over {corpus.analysed} of {corpus.offered} sentences "
+                       f"({'all of them' if corpus.analysed == corpus.offered else 'the time budget ran out'}).")
+            st.plotly_chart(head_statistics_figure(corpus.mean, corpus_patterns), key="gnn_corpus_heads",
+                            config=config)
+
+# 4 ── rollout and flow ────────────────────────────────────────────────────────────────────────────────────────────
+st.header("Rollout and flow: from the top back to the input", divider="gray")
+st.caption("Each layer's heads averaged, plus the residual connection, rows renormalised: Ã = rownorm(mean_h A_h + I). "
+           "Rollout multiplies these through the layers; flow treats them as capacities of a layered graph and "
+           "sends the maximum flow from a top token to each input token (Abnar & Zuidema 2020). Both rows sum to 1.")
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Rollout")
+    st.plotly_chart(heatmap_figure(rollout(result.attentions)[-1], labels, labels)
+                    .update_traces(colorbar_title_text="share of token i from each input token"),
+                    key="gnn_rollout", config=config)
+    st.caption("Row i: how top-layer token i spreads over the input tokens (columns), a share 0–1.")
+with right:
+    st.subheader("Flow")
+    choice = st.selectbox("Output token", ["all (whole matrix)", *range(n)], key="gnn_flow_token", index=1,
+                          format_func=lambda k: k if isinstance(k, str) else f"{labels[k]}  (token {k})")
+    outputs = None if isinstance(choice, str) else (choice,)
+    try:
+        flow = cached_flow(model.name, tokenized.text, tokenized.pair or "", outputs)
+    except FlowTooLongError as too_long:
+        st.warning(str(too_long), icon="⏱️")
+    else:
+        rows = labels if outputs is None else [labels[choice]]
+        st.plotly_chart(heatmap_figure(flow, rows, labels).update_traces(colorbar_title_text="share of flow"),
+                        key="gnn_flow", config=config)
+        st.caption("Row: the top-layer token; columns: its share of maximum flow from each input token (0–1).")
+
+# 5 ── RNN vs attention ────────────────────────────────────────────────────────────────────────────────────────────
+st.header("Why attention: an RNN forgets step by step", divider="gray")
+left, right = st.columns([7, 4], gap="large")
+with right:
+    keep_rate = st.slider("Share an RNN step keeps (r)", 0.05, 0.99, 0.5, 0.01, key="gnn_keep_rate")
+    distance = st.slider("Words back (n)", 1, 50, 10, key="gnn_distance")
+    st.metric(f"RNN: {keep_rate:g}^{distance}", f"{surviving_share(keep_rate, distance):.3g}")
+    st.metric("Attention: one step", f"{keep_rate:g}",
+              help="Attention reaches any earlier word in one step, whatever the distance.")
+with left:
+    st.plotly_chart(rnn_memory_figure(keep_rate, max(20, distance)), key="gnn_rnn", config=config)
+    st.caption("Share of the first word left in the state after n steps (log scale): rⁿ for an RNN that keeps a "
+               "share r per step, r for attention's direct edge. 0.5¹⁰ ≈ 0.001.")
+
+# 6 ── model sizes ─────────────────────────────────────────────────────────────────────────────────────────────────
+st.header("How big are these models?", divider="gray")
+left, right = st.columns([7, 4], gap="large")
+sizes = {name: parameter_count(cfg) for name, cfg in model_configs().items()}
+with left:
+    st.plotly_chart(model_size_figure(sizes), key="gnn_sizes", config=config)
+with right:
+    st.dataframe(pd.DataFrame(
+        {"layers": [cfg["num_hidden_layers"] for cfg in model_configs().values()],
+         "hidden": [cfg["hidden_size"] for cfg in model_configs().values()],
+         "parameters (M)": [round(count.total / 1e6, 1) for count in sizes.values()]},
+        index=list(sizes)))
+    st.caption("Parameters of the encoder with its pooler, in millions, counted from each config: BERT-BASE ≈ 110 M, "
+               "BERT-LARGE ≈ 340 M, the bundled MiniLM ≈ 22.7 M. The word-embedding table is a large share of the "
+               "small model.")
+
+# 7 ── static vs contextual graphs ─────────────────────────────────────────────────────────────────────────────────
+st.header("Static vs contextual word graphs", divider="gray")
+st.caption("A bag-of-words model links two words by how often they share a sentence of the corpus, once and for all. "
+           "Attention links the same words anew in every sentence, from what they mean there.")
+matrix, similarity = corpus_words()
+word_labels, word_attentions = attention_view(tokenized, result.attentions, ViewOptions(words=True))  # (L, H, w, w)
+positions, columns = known_words(matrix, word_labels)
+if len(positions) < 2:
+    st.info("Fewer than two words of this sentence occur in the bundled corpus (stop words left out), so there is "
+            "no static graph to compare. Try an example from the sidebar.", icon="ℹ️")
+else:
+    words = [matrix.words[w] for w in columns]
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Static: corpus co-occurrence")
+        static_threshold = st.slider("Minimum cosine similarity", 0.0, 1.0, 0.1, 0.05, key="gnn_static_threshold")
+        static = similarity_graph(words, similarity[np.ix_(columns, columns)], threshold=static_threshold)
+        st.plotly_chart(similarity_graph_figure(static), key="gnn_static", config=config)
+        st.caption(f"{static.number_of_edges()} edges: cosine similarity (0–1) of the words' columns in the "
+                   f"{matrix.counts.shape[0]} sentences × {len(matrix.words)} words count matrix of the bundled "
+                   "corpus; the same in every sentence.")
+    with right:
+        st.subheader("Contextual: attention in this sentence")
+        graph_layer = st.session_state.get("gnn_layer", 2)
+        top_k = st.slider("Edges per word (k)", 1, max(1, len(positions) - 1), min(2, len(positions) - 1),
+                          key="gnn_context_k")
+        among = word_attentions[graph_layer - 1].mean(axis=0)[np.ix_(positions, positions)]  # (k, k)
+        among = among / among.sum(axis=1, keepdims=True)
+        contextual = attention_graph(among, words, prune(among, Pruning("top_k", k=top_k)))
+        st.iframe(graph_html(contextual, "circle", height_px=440), height=460)
+        st.caption(f"Layer {graph_layer} (the layer chosen above), mean of its heads, between the same words only: "
+                   "each word's attention to the others, renormalised to sum to 1, its k strongest edges drawn; "
+                   "hover an edge for its weight (0–1).")

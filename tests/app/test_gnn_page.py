@@ -1,0 +1,100 @@
+"""The Transformer = GNN page, run from app.py by Streamlit's AppTest, with the interactions a user makes."""
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+def rerun(at):
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    rerun(at)
+    at.switch_page("app_pages/gnn.py")
+    return rerun(at)
+
+
+def chart(at, key) -> dict:
+    return json.loads(next(c.proto.spec for c in at.get("plotly_chart") if key in c.proto.id))
+
+
+def array(value) -> np.ndarray:
+    """A plotly array from a figure's JSON: a list, or a typed array {"dtype", "bdata", "shape"}."""
+    if isinstance(value, dict):
+        shape = [int(size) for size in str(value.get("shape", "-1")).split(",")]
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).reshape(shape)
+    return np.asarray(value)
+
+
+def chart_keys(at) -> list[str]:
+    return [c.proto.id for c in at.get("plotly_chart")]
+
+
+def test_page_recomputes_the_layer_and_shows_every_section(page):
+    assert page.title[0].value == "Transformer = GNN"
+    headers = [header.value for header in page.header]
+    assert headers[:3] == ["Term by term", "Soft vs hard structure", "What each head looks at"]
+    difference = page.metric[0].value
+    match = re.fullmatch(r"max \|difference\| = (\S+)", difference)
+    assert match and float(match.group(1)) < 1e-4
+    for key in ("gnn_adjacency", "gnn_sweep", "gnn_heads", "gnn_rollout", "gnn_flow", "gnn_rnn", "gnn_sizes",
+                "gnn_static"):
+        assert any(key in chart_id for chart_id in chart_keys(page)), key
+    sweep = chart(page, "gnn_sweep")
+    assert [trace["name"] for trace in sweep["data"]] == ["top-k", "threshold", "same LSH bucket"]
+    assert max(array(trace["y"]).max() for trace in sweep["data"]) == pytest.approx(1.0, abs=1e-5)  # top-n keeps all
+    assert any("0.000977" in metric.value for metric in page.metric)  # 0.5^10
+
+
+def test_layer_slider_changes_the_recomputed_layer(page):
+    page.slider(key="gnn_layer").set_value(6)
+    rerun(page)
+    assert page.metric[0].label.startswith("Layer 6")
+    assert float(page.metric[0].value.split("=")[1]) < 1e-4
+    page.slider(key="gnn_keep_rate").set_value(0.9)
+    page.slider(key="gnn_distance").set_value(20)
+    rerun(page)
+    assert any(metric.value == f"{0.9 ** 20:.3g}" for metric in page.metric)
+
+
+def test_flow_for_the_whole_matrix_and_the_too_long_message(page):
+    page.selectbox(key="gnn_flow_token").set_value("all (whole matrix)")
+    rerun(page)
+    flow = array(chart(page, "gnn_flow")["data"][0]["z"])
+    assert flow.shape[0] == flow.shape[1] > 1
+    np.testing.assert_allclose(flow.sum(axis=1), 1.0, atol=1e-6)
+    page.sidebar.text_area(key="text").set_value(" ".join(["The animal crossed the wide street slowly."] * 6))
+    rerun(page)
+    assert any("too slow" in warning.value for warning in page.warning)
+    assert any(toggle.key == "gnn_sweep_long" for toggle in page.toggle)  # the long sweep waits for a request
+
+
+def test_corpus_statistics_run_on_request(page):
+    page.select_slider(key="gnn_budget").set_value(5)
+    rerun(page)
+    page.button(key="gnn_run_corpus").click()
+    rerun(page)
+    assert any(re.search(r"Averaged over \d+ of \d+ sentences", caption.value) for caption in page.caption)
+    assert any("gnn_corpus_heads" in chart_id for chart_id in chart_keys(page))
+
+
+def test_static_and_contextual_word_graphs(page):
+    assert page.header[-1].value == "Static vs contextual word graphs"
+    static = chart(page, "gnn_static")
+    nodes = static["data"][-1]["text"]
+    assert "animal" in nodes and "street" in nodes  # corpus words of the example sentence
+    assert any("animal" in frame.proto.srcdoc for frame in page.get("iframe"))
+    page.slider(key="gnn_static_threshold").set_value(1.0)
+    rerun(page)
+    assert len(chart(page, "gnn_static")["data"]) == 2  # no edge left: the midpoints and the nodes

@@ -1,0 +1,107 @@
+"""Cached glue of the "Transformer = GNN" page: hard-attention runs, attention flow, corpus statistics, uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+import torch.nn.functional as F
+
+from core.attribution import attention_flow
+from core.bag_of_words import DocumentWordMatrix, document_word_matrix, word_similarity
+from core.corpus import load_corpus, split_sentences
+from core.hard_attention import KEEP_ALL, EdgeRule, SameBucket, run_hard
+from core.head_stats import CorpusStatistics, corpus_statistics
+from ui.analysis import cached_analysis, cached_model
+
+MAX_UPLOAD_BYTES = 200_000
+MAX_UPLOAD_SENTENCES = 2_000
+CORPUS_RESULTS_KEPT = 4  # per session
+
+
+def rule_family(rule: EdgeRule) -> str:
+    if isinstance(rule, SameBucket):
+        return "same LSH bucket"
+    return {"top_k": "top-k", "threshold": "threshold"}.get(rule.rule, rule.rule)
+
+
+def rule_name(rule: EdgeRule) -> str:
+    if isinstance(rule, SameBucket):
+        return f"same bucket of {rule.n_buckets} ({rule.n_hashes} hash rounds)"
+    if rule.rule == "top_k":
+        return f"top-{rule.k} per token"
+    if rule.rule == "threshold":
+        return f"weight ≥ {rule.threshold:g}"
+    return rule.rule
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def hard_run(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...], rule: EdgeRule
+             ) -> tuple[np.ndarray, float]:
+    """(top-layer states (n, hidden), share of edges kept) of the encoder run as message passing under ``rule``."""
+    run = run_hard(cached_model(name).encoder, input_ids, token_type_ids, rule)
+    return run.final_states.numpy(), run.share_kept
+
+
+def sweep_similarity(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...],
+                     rules: list[EdgeRule], progress: Callable[[int, int], None] | None = None
+                     ) -> list[tuple[EdgeRule, float, float]]:
+    """(rule, share kept, mean cosine similarity to the soft run) per rule, each run cached on its own."""
+    import torch
+
+    soft = torch.from_numpy(hard_run(name, input_ids, token_type_ids, KEEP_ALL)[0])
+    points = []
+    for done, rule in enumerate(rules, start=1):
+        states, share = hard_run(name, input_ids, token_type_ids, rule)
+        similarity = float(F.cosine_similarity(torch.from_numpy(states), soft, dim=-1).mean())
+        points.append((rule, share, similarity))
+        if progress is not None:
+            progress(done, len(rules))
+    return points
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing attention flow…")
+def cached_flow(name: str, text: str, pair: str, outputs: tuple[int, ...] | None) -> np.ndarray:
+    """Attention flow rows for ``outputs`` (None: every token); raises FlowTooLongError (not cached)."""
+    return attention_flow(cached_analysis(name, text, pair).attentions, None if outputs is None else list(outputs))
+
+
+def read_sentences(data: bytes) -> list[str]:
+    """An uploaded .txt file as sentences; ValueError with a message for the user when it cannot be used."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"The file has {len(data) / 1000:.0f} kB; the limit is {MAX_UPLOAD_BYTES // 1000} kB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"The file is not UTF-8 text (byte {error.start} cannot be decoded). Save it as UTF-8 "
+                         "and upload it again.") from None
+    if "\x00" in text:
+        raise ValueError("The file looks binary, not text: upload a .txt file with one sentence per line.")
+    sentences = split_sentences(text)
+    if not sentences:
+        raise ValueError("The file holds no sentences: write one sentence per line.")
+    return sentences[:MAX_UPLOAD_SENTENCES]
+
+
+def corpus_result(name: str, sentences: list[str], budget_s: float) -> CorpusStatistics | None:
+    """The session's result for these sentences, if it was computed."""
+    return st.session_state.get("gnn_corpus_results", {}).get((name, hash(tuple(sentences)), budget_s))
+
+
+def run_corpus(name: str, sentences: list[str], budget_s: float, progress: Callable[[int, int], None]
+               ) -> CorpusStatistics:
+    """Head statistics averaged over the sentences within the time budget, kept for this session (a few)."""
+    result = corpus_statistics(cached_model(name), sentences, time_budget_s=budget_s, progress=progress)
+    results = st.session_state.setdefault("gnn_corpus_results", {})
+    results[(name, hash(tuple(sentences)), budget_s)] = result
+    while len(results) > CORPUS_RESULTS_KEPT:
+        results.pop(next(iter(results)))
+    return result
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def corpus_words() -> tuple[DocumentWordMatrix, np.ndarray]:
+    """The bundled corpus's document × word counts and its word × word cosine similarity."""
+    matrix = document_word_matrix(load_corpus())
+    return matrix, word_similarity(matrix.counts)
