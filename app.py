@@ -50,6 +50,7 @@ with st.sidebar:
 pages = [
     st.Page(str(ROOT / "app_pages" / "attention.py"), title="Attention as a graph", icon="🕸️", default=True),
     st.Page(str(ROOT / "app_pages" / "stations.py"), title="Station congestion (GCN)", icon="🚉"),
+    st.Page(str(ROOT / "app_pages" / "lsh.py"), title="Reformer: LSH buckets", icon="🪣"),
     st.Page(str(ROOT / "app_pages" / "gnn.py"), title="Transformer = GNN", icon="🔗"),
 ]
 st.navigation(pages).run()

@@ -1,0 +1,181 @@
+"""The LSH page, run from app.py by Streamlit's AppTest (switched to app_pages/lsh.py), with a user's interactions."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+TABS = {"buckets": "🪣 Buckets of this sentence", "toy": "🧭 The hash in 2-D", "quality": "🎯 Quality",
+        "scaling": "⏱️ Scaling"}
+
+
+def rerun(at):
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_tab(at, tab: str):
+    at.session_state["lsh_tab"] = TABS[tab]
+    return rerun(at)
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    rerun(at)
+    at.switch_page("app_pages/lsh.py")
+    return rerun(at)
+
+
+def chart(at, key: str) -> dict:
+    """The figure of the plotly chart with this key (its element id ends with the key)."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    assert len(specs) == 1, (key, [c.proto.id for c in at.get("plotly_chart")])
+    return specs[0]
+
+
+def z_of(spec: dict) -> np.ndarray:
+    """A heatmap's z, decoded (Streamlit sends plotly's arrays base64-encoded as {dtype, bdata, shape})."""
+    z = spec["data"][0]["z"]
+    if isinstance(z, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
+            [int(v) for v in str(z["shape"]).split(",")])
+    return np.asarray(z)
+
+
+def test_the_bucket_view_hashes_the_example_head(app):
+    headers = [h.value for h in app.subheader]
+    assert headers[0].startswith("1 · Hash") and "graph of layer 4, head 2" in headers[-1]  # the example's head
+    assert app.slider(key="lsh_layer").value == 4 and app.slider(key="lsh_head").value == 2
+    buckets = z_of(chart(app, "lsh_buckets_fig"))
+    assert buckets.shape == (1, 16) and buckets.max() < 4  # 1 round, 16 tokens, 4 buckets
+    assert "animal" in json.dumps(chart(app, "lsh_sorted"))
+    assert len(app.get("iframe")) == 2  # full and LSH graph
+    full_edges, lsh_edges = (int(m.value.split(": ")[1].split(" edges")[0].split()[-1])
+                             for m in app.markdown if "edges," in m.value)
+    assert full_edges == 16 * 15 and lsh_edges < full_edges
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Tokens L"] == "16" and metrics["Pairs computed"].endswith("of 240")
+    assert not app.warning and not app.error
+
+
+def test_settings_change_the_hash_and_the_windows(app):
+    app.select_slider(key="lsh_rounds").set_value(3)
+    app.select_slider(key="lsh_buckets").set_value(8)
+    rerun(app)
+    assert z_of(chart(app, "lsh_buckets_fig")).shape == (3, 16)
+    assert z_of(chart(app, "lsh_buckets_fig")).max() < 8
+    sorted_view = json.dumps(chart(app, "lsh_sorted"))
+    app.selectbox(key="lsh_focus").set_value(2)  # follow "animal"
+    app.number_input(key="lsh_seed").set_value(5)
+    rerun(app)
+    assert json.dumps(chart(app, "lsh_sorted")) != sorted_view
+    assert any("“animal” sees only the bright slots" in c.value for c in app.caption)
+    app.toggle(key="lsh_centre").set_value(True)
+    rerun(app)
+    assert any("centred queries" in c.value for c in app.caption)
+    app.slider(key="lsh_chunk").set_value(16)
+    rerun(app)
+    assert any("fit in one chunk" in info.value for info in app.info)
+    assert app.get("iframe")
+
+
+def test_the_head_chosen_here_is_the_head_of_the_attention_page(app):
+    app.slider(key="lsh_layer").set_value(5)
+    app.slider(key="lsh_head").set_value(7)
+    rerun(app)
+    app.switch_page("app_pages/attention.py")
+    rerun(app)
+    assert any("Graph — layer 5, head 7" in h.value for h in app.subheader)
+
+
+def test_an_example_from_the_sidebar_brings_its_head(app):
+    app.slider(key="lsh_head").set_value(9)
+    rerun(app)
+    app.sidebar.selectbox(key="example").set_value("Sentence pair")  # layer 2, mean of the heads
+    rerun(app)
+    assert app.slider(key="lsh_layer").value == 2 and app.slider(key="lsh_head").value == 9
+    assert z_of(chart(app, "lsh_buckets_fig")).shape[1] > 16  # the pair's tokens
+    app.sidebar.selectbox(key="example").set_value("Agreement across a clause")  # layer 4, head 2
+    rerun(app)
+    assert (app.slider(key="lsh_layer").value, app.slider(key="lsh_head").value) == (4, 2)
+
+
+def test_the_toy_hash_draws_new_rotations_on_a_click(app):
+    open_tab(app, "toy")
+    before = chart(app, "toy_figure")
+    assert sum(1 for trace in before["data"] if trace.get("mode") == "markers") == 2  # 2 rounds by default
+    app.button(key="toy_new").click()
+    rerun(app)
+    after = chart(app, "toy_figure")
+    assert json.dumps(after["data"]) != json.dumps(before["data"])
+    assert any("seed 1" in m.value for m in app.markdown)
+    app.segmented_control(key="toy_rounds").set_value(3)
+    rerun(app)
+    assert sum(1 for trace in chart(app, "toy_figure")["data"] if trace.get("mode") == "markers") == 3
+    assert chart(app, "toy_collisions")["data"]
+
+
+def test_quality_live_for_the_sentence_and_on_synthetic_sequences(app):
+    open_tab(app, "quality")
+    sentence = chart(app, "lsh_quality_sentence")
+    assert {trace["name"] for trace in sentence["data"]} >= {"2 buckets", "16 buckets", "random keys, as many"}
+    app.segmented_control(key="lsh_kind").set_value("clusters")
+    app.select_slider(key="lsh_length").set_value(256)
+    app.slider(key="lsh_k").set_value(2)
+    rerun(app)
+    synthetic = chart(app, "lsh_quality_synthetic")
+    assert "top-2 recall (%)" in json.dumps(synthetic["layout"])
+    assert any("256 random 64-dimensional queries" in c.value for c in app.caption)
+    assert not app.warning  # the sweep finished within its cap
+
+
+def test_scaling_reads_the_shipped_table_and_runs_a_small_live_benchmark(app):
+    open_tab(app, "scaling")
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Longest input in 4 GiB"] == "524,288 vs 16,384"
+    assert any("tens of times more words”: checked" in s.value and "32×" in s.value for s in app.success)
+    app.select_slider(key="lsh_budget").set_value(256)
+    app.select_slider(key="lsh_live_longest").set_value(512)
+    app.checkbox(key="lsh_live_memory").uncheck()
+    rerun(app)
+    assert any("In **256 MiB**" in m.value for m in app.markdown)
+    app.button(key="lsh_live_run").click()
+    rerun(app)
+    time_figure = chart(app, "lsh_time")
+    assert [t["name"] for t in time_figure["data"]][-2:] == ["full, measured now", "LSH, measured now"]
+    assert any("Measured now: 2 lengths" in c.value for c in app.caption)
+
+
+def test_a_model_without_query_vectors_gets_a_message_and_the_other_tabs_work(app, bundled_model, monkeypatch):
+    import ui.analysis
+
+    result = bundled_model.analyse("Fallback models keep no queries.")
+    monkeypatch.setattr(ui.analysis, "cached_analysis",
+                        lambda *args: dataclasses.replace(result, queries=None, keys=None, values=None))
+    rerun(app)
+    assert any("cannot be hashed here" in w.value for w in app.warning)
+    assert not app.get("plotly_chart")
+    open_tab(app, "toy")
+    assert chart(app, "toy_figure")
+    open_tab(app, "quality")
+    assert any("cannot be hashed here" in w.value for w in app.warning)
+    assert chart(app, "lsh_quality_synthetic")  # the synthetic sweep needs no model
+
+
+def test_empty_text_asks_for_a_sentence_and_markup_stays_text(app):
+    app.sidebar.text_area(key="text").set_value("   ")
+    rerun(app)
+    assert any("hash its heads" in info.value for info in app.info)
+    app.sidebar.text_area(key="text").set_value("<img src=x onerror=alert(1)> is <b>bold</b>")
+    rerun(app)
+    spec = json.dumps(chart(app, "lsh_buckets_fig"))
+    assert "&lt;" in spec and "alert" in spec and "<b>" not in spec  # the tokens: <, im, ##g, …, alert, …
+    assert "<img" not in "".join(frame.proto.srcdoc for frame in app.get("iframe"))

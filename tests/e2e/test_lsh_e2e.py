@@ -1,0 +1,112 @@
+"""The LSH page in a real headless Chromium: the bucket view drawn (screenshot), then the 2-D hash's button.
+
+One Streamlit server for the module; the page is opened at its URL path, /lsh, at 1600 × 1000.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.browser import (
+    GRAPH_IFRAME,
+    ROOT,
+    expect_rerun,
+    launch_chromium,
+    server_log,
+    streamlit_server,
+    wait_for_app_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOT = ROOT / "artifacts" / "e2e-lsh.png"
+
+# Every plotly chart, in page order: its element key (from the Streamlit container's class) and its decoded traces.
+CHARTS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map((element) => {
+    const gd = element.querySelector('.js-plotly-plot');
+    const holder = element.closest('[class*="st-key-"]');
+    const key = holder ? [...holder.classList].find((c) => c.startsWith('st-key-')).slice(7) : null;
+    return {
+        key,
+        traces: (gd && gd._fullData || []).map((t) => ({type: t.type, rows: t.z ? t.z.length : 0,
+                                                         columns: t.z && t.z[0] ? t.z[0].length : 0})),
+        cells: gd ? [...gd.querySelectorAll('.heatmaplayer text, g.text text, text.textpoint')]
+            .map((t) => t.textContent) : [],
+        width: element.getBoundingClientRect().width,
+        height: element.getBoundingClientRect().height,
+    };
+})"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, process):
+        yield url, process.log_path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    url, log_path = server
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/lsh", wait_until="domcontentloaded")
+    wait_for_app_idle(page)  # the two graphs are drawn too
+    yield page
+    page.close()
+    print(f"--- streamlit log ({log_path}) ---\n{server_log(log_path)}")
+
+
+def charts(page) -> dict[str, dict]:
+    return {chart["key"]: chart for chart in page.evaluate(CHARTS_JS)}
+
+
+def full_page_screenshot(page, path) -> None:
+    """Streamlit scrolls inside its main container: grow the viewport to the content before the capture."""
+    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stMainBlockContainer"]')].map((e) => e.scrollHeight))""")
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], int(height) + 40)})
+    page.wait_for_timeout(1200)  # plotly and vis-network redraw on resize
+    wait_for_app_idle(page)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(viewport)
+
+
+def test_the_bucket_view_draws_the_sentence_in_buckets(page):
+    drawn = charts(page)
+    buckets = drawn["lsh_buckets_fig"]
+    assert buckets["traces"][0]["type"] == "heatmap"
+    assert (buckets["traces"][0]["rows"], buckets["traces"][0]["columns"]) == (1, 16)  # 1 round × 16 tokens
+    assert {"animal", "street", "it"} <= set(buckets["cells"]), buckets["cells"]
+    assert buckets["width"] > 800 and buckets["height"] > 80
+    assert {"lsh_sorted", "lsh_sizes", "lsh_focus_fig", "lsh_difference"} <= set(drawn)
+    assert page.locator(GRAPH_IFRAME).count() == 2
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Attention mass kept" in text and "soft: 240 edges" in text
+    assert not page.locator('[data-testid="stException"]').count()
+    full_page_screenshot(page, SCREENSHOT)
+    assert SCREENSHOT.stat().st_size > 50_000
+
+
+def test_the_button_of_the_2d_hash_draws_new_rotations(page):
+    with expect_rerun(page, graph=False):
+        page.get_by_role("tab", name="The hash in 2-D").click()
+    before = page.evaluate("() => JSON.stringify(document.querySelector('.st-key-toy_figure .js-plotly-plot')"
+                           "._fullData.map((t) => [t.x, t.y]))")
+    with expect_rerun(page, graph=False):
+        page.get_by_role("button", name="Draw new rotations").click()
+    after = page.evaluate("() => JSON.stringify(document.querySelector('.st-key-toy_figure .js-plotly-plot')"
+                          "._fullData.map((t) => [t.x, t.y]))")
+    assert after != before
+    assert "seed 1" in page.locator('[data-testid="stMain"]').inner_text()

@@ -1,0 +1,107 @@
+"""The LSH page's cached computations, the shipped benchmark table, and the small live benchmark.
+
+The live run reuses bench/lsh.py's kernels and its memory method (a fresh subprocess per point), with fewer timed
+calls, and stops before a measurement that would pass its time cap.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core.lsh import LSHConfig
+from core.lsh_views import HeadHashing, QualityPoint, SyntheticKind, hash_head, quality_sweep, synthetic_queries
+
+ROOT = Path(__file__).resolve().parents[1]
+SCALING_TABLE = ROOT / "assets" / "lsh_scaling.json"
+MiB = 2**20
+LIVE_REPEATS = 3  # timed calls per kernel and length, after one warm-up call
+MEMORY_POINT_S = 2.5  # what one memory measurement (a fresh python + torch) takes, about
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def head_hashing(queries: np.ndarray, n_buckets: int, n_hashes: int, chunk_length: int, seed: int) -> HeadHashing:
+    """One head's queries (L, d) hashed and attended: core.lsh_views.hash_head, cached."""
+    return hash_head(queries, LSHConfig(n_buckets=n_buckets, n_hashes=n_hashes, chunk_length=chunk_length,
+                                        seed=seed))
+
+
+@st.cache_data(max_entries=32, show_spinner="Sweeping buckets and rounds…")
+def sentence_quality(queries: np.ndarray, n_buckets: tuple[int, ...], n_hashes: tuple[int, ...], chunk_length: int,
+                     k: int, seeds: int) -> list[QualityPoint]:
+    """Quality of LSH for one head of the sentence over a grid of settings, averaged over ``seeds`` rotations."""
+    return list(quality_sweep(queries, n_buckets, n_hashes, chunk_length, k, range(seeds)))
+
+
+def synthetic_quality(kind: SyntheticKind, length: int, k: int, n_buckets: Sequence[int], n_hashes: Sequence[int],
+                      chunk_length: int, cap_s: float) -> tuple[list[QualityPoint], bool]:
+    """The quality sweep on synthetic queries: from this session's store, or computed now under a progress bar and
+    stopped after ``cap_s`` seconds; (points, complete). Only a complete sweep is stored."""
+    store = st.session_state.setdefault("lsh_synthetic", {})
+    settings = (kind, length, k, tuple(n_buckets), tuple(n_hashes), chunk_length)
+    if settings in store:
+        return store[settings], True
+    total = len(n_buckets) * len(n_hashes)
+    bar = st.progress(0.0, text=f"Hashing {length} synthetic tokens…")
+    points, started = [], time.perf_counter()
+    for point in quality_sweep(synthetic_queries(kind, length), n_buckets, n_hashes, chunk_length, k):
+        points.append(point)
+        bar.progress(len(points) / total, text=f"{point.n_buckets} buckets, {point.n_hashes} rounds "
+                                                 f"({len(points)} of {total})")
+        if time.perf_counter() - started > cap_s:
+            break
+    bar.empty()
+    complete = len(points) == total
+    if complete:
+        store[settings] = points
+    return points, complete
+
+
+@st.cache_data(show_spinner=False)
+def scaling_table() -> dict:
+    """assets/lsh_scaling.json, written by `python bench/lsh.py`."""
+    return json.loads(SCALING_TABLE.read_text(encoding="utf-8"))
+
+
+def live_benchmark(lengths: Sequence[int], cap_s: float, memory: bool) -> Iterator[dict]:
+    """Time (median of LIVE_REPEATS calls) and, with ``memory``, peak extra memory (bench/lsh.py's subprocess method)
+    of full and LSH attention at each length, on bench/lsh.py's inputs and settings, one row at a time.
+
+    A measurement that would not finish within ``cap_s`` seconds of the start (judged from the one before it, full
+    attention growing as L², LSH a little faster than L) is skipped: its field stays None and the row says
+    ``"skipped"``; the run stops once nothing more fits."""
+    from bench import lsh as bench  # the benchmark's own kernels and memory method
+
+    started = time.perf_counter()
+    previous: dict[str, tuple[int, float]] = {}  # kernel → (length, seconds of its last timing)
+    for length in lengths:
+        row = {"length": length, "full_ms": None, "lsh_ms": None, "full_mib": None, "lsh_mib": None, "skipped": []}
+        for kernel, growth in (("full", 2.0), ("lsh", 1.3)):
+            if kernel in previous:
+                last_length, last_s = previous[kernel]
+                expected = last_s * (length / last_length) ** growth + (MEMORY_POINT_S if memory else 0.0)
+            else:
+                expected = MEMORY_POINT_S if memory else 0.0
+            if time.perf_counter() - started + expected > cap_s:
+                row["skipped"].append(kernel)
+                continue
+            call = bench.attention_call(kernel, length)
+            call()  # warm-up
+            samples = []
+            for _ in range(LIVE_REPEATS):
+                start = time.perf_counter()
+                call()
+                samples.append(time.perf_counter() - start)
+            row[f"{kernel}_ms"] = round(1000 * statistics.median(samples), 3)
+            previous[kernel] = (length, (LIVE_REPEATS + 1) * statistics.median(samples))
+            if memory:
+                row[f"{kernel}_mib"] = round(bench.peak_extra_bytes(kernel, length)[0] / MiB, 3)
+        yield row
+        if len(row["skipped"]) == 2:
+            return
