@@ -178,6 +178,7 @@ def main() -> None:
     import torch
     import transformers
 
+    torch.set_num_threads(1)  # as app.py runs it
     print(f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"transformers {transformers.__version__}, {os.cpu_count()} CPUs, load average {load_average()}")
     cold_s, rss_mb = cold_start()
