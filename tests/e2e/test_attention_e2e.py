@@ -16,9 +16,7 @@ from tests.e2e.browser import (
     GRAPH_IFRAME,
     ROOT,
     expect_rerun,
-    launch_chromium,
     server_log,
-    streamlit_server,
     type_sentence,
     wait_for_app_idle,
 )
@@ -62,22 +60,6 @@ POINT_POSITION_JS = """([count, index]) => {
     const px = (axis, value) => axis._offset + axis.l2p(axis.d2l(value));
     return {x: box.left + px(xaxis, data.x[index]), y: box.top + px(yaxis, data.y[index])};
 }"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, process):
-        yield url, process.log_path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

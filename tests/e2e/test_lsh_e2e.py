@@ -11,9 +11,7 @@ from tests.e2e.browser import (
     GRAPH_IFRAME,
     ROOT,
     expect_rerun,
-    launch_chromium,
     server_log,
-    streamlit_server,
     wait_for_app_idle,
 )
 
@@ -36,22 +34,6 @@ CHARTS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"
         height: element.getBoundingClientRect().height,
     };
 })"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, process):
-        yield url, process.log_path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

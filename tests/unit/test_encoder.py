@@ -1,6 +1,5 @@
 """The core encoder equals transformers (eager attention, output_attentions=True) within 1e-5 in float32."""
 
-import numpy as np
 import pytest
 import torch
 from transformers import AutoModel, BertConfig, DistilBertConfig, RobertaConfig

@@ -31,15 +31,6 @@ TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-12}
 CASES = [(32, 8, 1), (32, 8, 2), (32, 8, 4), (12, 8, 2), (12, 8, 4), (8, 8, 1), (8, 8, 4)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These tensors are tiny: with one thread they skip OpenMP hand-offs that dominate their runtime on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def reformer_layer(config: LSHConfig, dtype: torch.dtype) -> LSHSelfAttention:
     """transformers' LSH layer with the same settings: one chunk of look-back, none ahead, no dropout, eval mode."""
     torch.manual_seed(0)  # the projection weights

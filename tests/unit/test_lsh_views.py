@@ -32,14 +32,6 @@ from core.lsh_views import (
 from tests.conftest import ROOT
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def queries(length: int, d: int = 8, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(length, d))
 
