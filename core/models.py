@@ -127,7 +127,8 @@ def resolve_folder(name: str, allow_local: bool = True) -> Path:
     if ".." in name or not HUB_ID.match(name):
         raise ModelLoadError(
             f"“{name}” is not a model name. Use a Hugging Face Hub id such as `bert-base-uncased` or "
-            f"`google/bert_uncased_L-2_H-128_A-2`" + (", or a local model folder." if allow_local else ".")
+            f"`google/bert_uncased_L-2_H-128_A-2`"
+            + (", or a local model folder." if allow_local else ". This hosted app loads no folders from its disk.")
         )
     return _download(name)
 

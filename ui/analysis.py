@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from core.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
 from core.tokens import EmptyTextError
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
+
+
+def hosted() -> bool:
+    """True when the environment variable TRANSFORMER_GRAPH_HOSTED is 1, true, yes or on (any case).
+
+    A hosted app (e.g. on Streamlit Community Cloud) loads only the bundled model and Hugging Face Hub ids, never a
+    folder from its own disk, so that a visitor cannot point it at local paths (``../``, ``/…``, ``~``).
+    """
+    return os.environ.get(HOSTED_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def cached_model(name: str) -> AttentionModel:
-    """One model object per process and name, shared by all sessions (never mutated)."""
-    return load_model(name)
+    """One model object per process and name, shared by all sessions (never mutated); no local folder when hosted."""
+    return _cached_model(name, allow_local=not hosted())
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def _cached_model(name: str, allow_local: bool) -> AttentionModel:
+    """Keyed by ``allow_local`` too, so that a folder loaded while not hosted is never served once hosted."""
+    return load_model(name, allow_local=allow_local)
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the model…")
