@@ -1,15 +1,18 @@
 """Attention as a graph: every head at a glance, the selected head as a weighted word graph, a heatmap and text."""
 
+from functools import partial
+
 import streamlit as st
 
 from core.export import attention_json, head_csv
 from core.graph import Pruning, attention_graph, prune
 from core.views import ViewOptions, attention_view, head_matrix
-from figures.attention_figures import figure_config, heatmap_figure, overview_figure, tile_from_point_index
+from figures.attention_figures import figure_config, heatmap_figure, overview_figure
 from figures.attention_graph import LAYOUT_NAMES, graph_html
 from figures.highlight import highlighted_text_html
 from ui.analysis import current_analysis
 from ui.examples import example_for
+from ui.overview import select_clicked_head
 
 MAX_GRAPH_NODES = 64
 OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, tiles stay square
@@ -39,14 +42,6 @@ if st.session_state.get("head", "mean") != "mean" and st.session_state["head"] >
     st.session_state["head"] = "mean"
 
 
-def select_clicked_head() -> None:
-    """A click on a tile of the overview selects that layer and head."""
-    points = st.session_state["overview"].selection.points
-    if points:
-        layer, head = tile_from_point_index(points[0]["point_index"], heads)
-        st.session_state["layer"], st.session_state["head"] = layer + 1, head + 1
-
-
 left, right = st.columns([5, 7], gap="large")
 with left:  # the overview is drawn above the controls that shape it
     st.subheader(f"All {layers} × {heads} heads")
@@ -71,7 +66,7 @@ with overview_slot:
     st.plotly_chart(
         overview_figure(attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX),
         key="overview",
-        on_select=select_clicked_head,
+        on_select=partial(select_clicked_head, heads),  # a page-script function would keep every run's output
         selection_mode="points",
         config=figure_config(image_format, "attention-overview"),
     )
@@ -119,8 +114,9 @@ text_words = [k for k, word in enumerate(words) if not word.special]
 with right:
     if text_words:
         st.subheader("Read it as text")
-        focus = st.selectbox(
-            "Attention from the word", text_words, format_func=lambda k: f"{words[k].text}  (word {k})",
+        word_names = {k: f"{words[k].text}  (word {k})" for k in text_words}
+        focus = st.selectbox(  # format_func is a dict's get: a lambda here would hold this script's globals, and with
+            "Attention from the word", text_words, format_func=word_names.get,  # them every run's result, alive
             index=next((i for i, k in enumerate(text_words) if words[k].text.lower() == "it"), 0),
         )
         word_matrix = head_matrix(attention_view(result.tokenized, result.attentions, ViewOptions(words=True))[1],
@@ -139,11 +135,11 @@ with right:
             if html is not None:
                 st.download_button("Graph (HTML)", html, f"attention-graph-{slug}.html", "text/html")
             # JSON and CSV are built only when clicked: the JSON of a 512-token input runs to hundreds of MB
-            st.download_button("All heads (JSON)", lambda: attention_json(result.model, labels, attention),
+            st.download_button("All heads (JSON)", partial(attention_json, result.model, labels, attention),
                                "attention.json", "application/json",
                                help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.')
             st.download_button("This head (CSV)",
-                               lambda: head_csv(labels, matrix, layer - 1, head_index),
+                               partial(head_csv, labels, matrix, layer - 1, head_index),
                                f"attention-{slug}.csv", "text/csv")
         st.caption("The same JSON from the command line: `python -m core.export \"TEXT\" [--pair \"TEXT B\"] "
                    "[--model NAME] [--words]`.")
