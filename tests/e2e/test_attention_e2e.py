@@ -16,6 +16,7 @@ from tests.e2e.browser import (
     GRAPH_IFRAME,
     ROOT,
     expect_rerun,
+    full_page_screenshot,
     server_log,
     type_sentence,
     wait_for_app_idle,
@@ -99,20 +100,6 @@ def canvas_box(page) -> dict:
 
 def page_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
-
-
-def full_page_screenshot(page, path) -> None:
-    """Streamlit scrolls inside its main container, so grow the viewport to the content before the capture."""
-    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll(
-        '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stMainBlockContainer"]')]
-        .map((e) => e.scrollHeight))""")
-    viewport = page.viewport_size
-    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], int(height) + 40)})
-    page.wait_for_timeout(1500)  # plotly and vis-network redraw on resize
-    wait_for_app_idle(page)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    page.set_viewport_size(viewport)
 
 
 def test_typing_a_sentence_draws_graph_overview_and_heatmap(page):

@@ -11,6 +11,7 @@ from tests.e2e.browser import (
     GRAPH_IFRAME,
     ROOT,
     expect_rerun,
+    full_page_screenshot,
     server_log,
     wait_for_app_idle,
 )
@@ -50,19 +51,6 @@ def page(browser, server):
 
 def charts(page) -> dict[str, dict]:
     return {chart["key"]: chart for chart in page.evaluate(CHARTS_JS)}
-
-
-def full_page_screenshot(page, path) -> None:
-    """Streamlit scrolls inside its main container: grow the viewport to the content before the capture."""
-    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll(
-        '[data-testid="stMain"], [data-testid="stMainBlockContainer"]')].map((e) => e.scrollHeight))""")
-    viewport = page.viewport_size
-    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], int(height) + 40)})
-    page.wait_for_timeout(1200)  # plotly and vis-network redraw on resize
-    wait_for_app_idle(page)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    page.set_viewport_size(viewport)
 
 
 def test_the_bucket_view_draws_the_sentence_in_buckets(page):
