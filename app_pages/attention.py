@@ -15,6 +15,7 @@ from ui.examples import example_for
 from ui.overview import select_clicked_head
 
 MAX_GRAPH_NODES = 64
+GRAPH_HEIGHT_PX = {False: 540, True: 700}  # presentation mode: a taller canvas draws the words larger
 OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, tiles stay square
 PRUNING_RULES = {
     "mass": "Share of each word's attention",
@@ -33,11 +34,13 @@ result = current_analysis()
 if result is None:
     st.stop()
 example = example_for(result.tokenized.text, result.tokenized.pair)
-if example is not None:
-    st.markdown(f"**What to look at:** {example['note']}")
+with st.container():  # always there, note or not: the widgets below keep their place (see app.py)
+    if example is not None:
+        st.markdown(f"**What to look at:** {example['note']}")
 
 layers, heads = result.num_layers, result.num_heads
-st.session_state["layer"] = min(st.session_state.get("layer", 1), layers)
+if st.session_state.get("layer", 1) > layers:  # a smaller model than the last one: assign only then, as an
+    st.session_state["layer"] = layers  # assignment to a URL-bound widget's key rewrites the address bar
 if st.session_state.get("head", "mean") != "mean" and st.session_state["head"] > heads:
     st.session_state["head"] = "mean"
 
@@ -46,14 +49,14 @@ left, right = st.columns([5, 7], gap="large")
 with left:  # the overview is drawn above the controls that shape it
     st.subheader(f"All {layers} × {heads} heads")
     overview_slot = st.container()
-    layer = st.slider("Layer", 1, layers, key="layer")
-    head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head",
+    layer = st.slider("Layer", 1, layers, key="layer", bind="query-params")
+    head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head", bind="query-params",
                             help="“mean” averages the layer's heads.")
     with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
-        units = st.segmented_control("Units", ["Words", "Tokens"], key="units", default="Words",
+        units = st.segmented_control("Units", ["Words", "Tokens"], key="units", bind="query-params", default="Words",
                                      help="Words merge subword pieces: attention to a word is the sum over its "
                                           "pieces, attention from a word their mean (Clark et al. 2019).")
-        hide_special = st.toggle("Hide [CLS] / [SEP]", key="hide_special",
+        hide_special = st.toggle("Hide [CLS] / [SEP]", key="hide_special", bind="query-params",
                                  help="Drop the special tokens and renormalise each row to sum to 1.")
 labels, attention = attention_view(result.tokenized, result.attentions,
                                    ViewOptions(words=units != "Tokens", hide_special=hide_special))  # (L, H, n, n)
@@ -76,30 +79,34 @@ with overview_slot:
 with right:  # the graph is drawn above the controls that shape it
     st.subheader(f"Graph — {head_name}")
     graph_slot = st.container()
-    layout = st.segmented_control("Layout", list(LAYOUT_NAMES), key="layout", default="circle",
+    layout = st.segmented_control("Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", default="circle",
                                   format_func=LAYOUT_NAMES.get) or "circle"
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", format_func=PRUNING_RULES.get,
+        rule = st.selectbox("Edges shown", list(PRUNING_RULES),
+                            key="rule", bind="query-params", format_func=PRUNING_RULES.get,
                             help="Share: each word's strongest edges until they cover the share of its attention "
                                  "(exBERT's rule). Top-k: each word's k strongest. Threshold: every weight above it.")
         if rule == "mass":
-            pruning = Pruning("mass", mass=st.slider("Share kept (%)", 10, 100, 70, 5, key="mass") / 100)
+            pruning = Pruning("mass", mass=st.slider("Share kept (%)", 10, 100, 70, 5,
+                                                     key="mass", bind="query-params") / 100)
         elif rule == "top_k":
-            pruning = Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k"))
+            pruning = Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k", bind="query-params"))
         elif rule == "threshold":
-            pruning = Pruning("threshold", threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01, key="threshold"))
+            pruning = Pruning("threshold", threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01,
+                                                               key="threshold", bind="query-params"))
         else:
             pruning = Pruning("all")
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
     html = None
     with graph_slot:
         if len(labels) > MAX_GRAPH_NODES and not st.checkbox(f"Draw the graph of {len(labels)} nodes anyway",
-                                                             key="draw_anyway"):
+                                                             key="draw_anyway", bind="query-params"):
             st.info(f"{len(labels)} nodes are too many for a readable graph (the limit is {MAX_GRAPH_NODES}). Read "
                     "the heatmap, switch to words, hide [CLS]/[SEP], or tick the box to draw it with the edges kept.")
         else:
-            html = graph_html(graph, layout, height_px=540)
-            st.iframe(html, height=560)
+            height_px = GRAPH_HEIGHT_PX[bool(st.session_state.get("present"))]
+            html = graph_html(graph, layout, height_px=height_px)
+            st.iframe(html, height=height_px + 20)
         st.caption(f"{graph.number_of_edges()} of {len(labels) ** 2} edges shown. Edge width and opacity grow with "
                    "the attention weight (a probability, 0–1); hover an edge for its exact value.")
 
@@ -117,6 +124,7 @@ with right:
         word_names = {k: f"{words[k].text}  (word {k})" for k in text_words}
         focus = st.selectbox(  # format_func is a dict's get: a lambda here would hold this script's globals, and with
             "Attention from the word", text_words, format_func=word_names.get,  # them every run's result, alive
+            key="focus", bind="query-params",
             index=next((i for i, k in enumerate(text_words) if words[k].text.lower() == "it"), 0),
         )
         word_matrix = head_matrix(attention_view(result.tokenized, result.attentions, ViewOptions(words=True))[1],

@@ -70,7 +70,7 @@ with right:
                 "recomputed as message passing. Choose the bundled model or a BERT-family model in the sidebar.",
                 icon="ℹ️")
     else:
-        layer = st.slider("Layer", 1, layers, min(2, layers), key="gnn_layer")
+        layer = st.slider("Layer", 1, layers, min(2, layers), key="gnn_layer", bind="query-params")
         graphs = attention_graphs(encoder, layer - 1, result.hidden_states[layer - 1])
         passing = layer_as_message_passing(encoder, graphs)
         st.metric(f"Layer {layer} recomputed by message passing vs the encoder",
@@ -80,7 +80,7 @@ with right:
         st.caption(f"{heads} heads each pass messages A_h[i, j] · h_j W_V^h along the {n} × {n} = {n * n} edges of "
                    f"their graph; the {n} nodes hold {encoder.config.hidden_size}-dimensional features. The outputs "
                    "agree to float32 round-off: the layer *is* the message passing.")
-        head = st.slider("Head whose adjacency is shown", 1, heads, 1, key="gnn_head")
+        head = st.slider("Head whose adjacency is shown", 1, heads, 1, key="gnn_head", bind="query-params")
         st.plotly_chart(heatmap_figure(graphs.attention[head - 1].numpy(), labels, labels,
                                        title=f"Adjacency of layer {layer}, head {head}"),
                         key="gnn_adjacency", config=config)
@@ -100,7 +100,8 @@ with right:
 with left:
     if encoder is None:
         st.info("The sweep needs the core encoder: choose the bundled model in the sidebar.", icon="ℹ️")
-    elif n > AUTO_SWEEP_TOKENS and not st.toggle(f"Run the sweep for {n} tokens (slow)", key="gnn_sweep_long"):
+    elif n > AUTO_SWEEP_TOKENS and not st.toggle(f"Run the sweep for {n} tokens (slow)",
+                                                 key="gnn_sweep_long", bind="query-params"):
         st.info(f"The sweep runs the encoder {len(sweep_rules(n)) + 1} times; for {n} tokens that takes a while.")
     else:
         rules = sweep_rules(n)
@@ -129,10 +130,11 @@ st.plotly_chart(head_statistics_figure(statistics, patterns), key="gnn_heads", c
 with st.expander("The same over many sentences: the bundled corpus or your own file", expanded=False):
     source_col, budget_col = st.columns([3, 2])
     with source_col:
-        source = st.segmented_control("Sentences", ["Bundled corpus", "Upload a .txt file"], key="gnn_source",
+        source = st.segmented_control("Sentences", ["Bundled corpus", "Upload a .txt file"],
+                                      key="gnn_source", bind="query-params",
                                       default="Bundled corpus") or "Bundled corpus"
     with budget_col:
-        budget = st.select_slider("Time budget (s)", CORPUS_BUDGETS_S, value=10, key="gnn_budget",
+        budget = st.select_slider("Time budget (s)", CORPUS_BUDGETS_S, value=10, key="gnn_budget", bind="query-params",
                                   help="The sentences are analysed in order until they or the budget run out.")
     sentences = None
     if source == "Bundled corpus":
@@ -175,7 +177,8 @@ with left:
     st.caption("Row i: how top-layer token i spreads over the input tokens (columns), a share 0–1.")
 with right:
     st.subheader("Flow")
-    choice = st.selectbox("Output token", ["all (whole matrix)", *range(n)], key="gnn_flow_token", index=1,
+    choice = st.selectbox("Output token", ["all (whole matrix)", *range(n)],
+                          key="gnn_flow_token", bind="query-params", index=1,
                           format_func=lambda k: k if isinstance(k, str) else f"{labels[k]}  (token {k})")
     outputs = None if isinstance(choice, str) else (choice,)
     try:
@@ -192,8 +195,9 @@ with right:
 st.header("Why attention: an RNN forgets step by step", divider="gray")
 left, right = st.columns([7, 4], gap="large")
 with right:
-    keep_rate = st.slider("Share an RNN step keeps (r)", 0.05, 0.99, 0.5, 0.01, key="gnn_keep_rate")
-    distance = st.slider("Words back (n)", 1, 50, 10, key="gnn_distance")
+    keep_rate = st.slider("Share an RNN step keeps (r)", 0.05, 0.99, 0.5, 0.01,
+                          key="gnn_keep_rate", bind="query-params")
+    distance = st.slider("Words back (n)", 1, 50, 10, key="gnn_distance", bind="query-params")
     st.metric(f"RNN: {keep_rate:g}^{distance}", f"{surviving_share(keep_rate, distance):.3g}")
     st.metric("Attention: one step", f"{keep_rate:g}",
               help="Attention reaches any earlier word in one step, whatever the distance.")
@@ -233,7 +237,8 @@ else:
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Static: corpus co-occurrence")
-        static_threshold = st.slider("Minimum cosine similarity", 0.0, 1.0, 0.1, 0.05, key="gnn_static_threshold")
+        static_threshold = st.slider("Minimum cosine similarity", 0.0, 1.0, 0.1, 0.05,
+                                     key="gnn_static_threshold", bind="query-params")
         static = similarity_graph(words, similarity[np.ix_(columns, columns)], threshold=static_threshold)
         st.plotly_chart(similarity_graph_figure(static), key="gnn_static", config=config)
         st.caption(f"{static.number_of_edges()} edges: cosine similarity (0–1) of the words' columns in the "
@@ -243,7 +248,7 @@ else:
         st.subheader("Contextual: attention in this sentence")
         graph_layer = st.session_state.get("gnn_layer", 2)
         top_k = st.slider("Edges per word (k)", 1, max(1, len(positions) - 1), min(2, len(positions) - 1),
-                          key="gnn_context_k")
+                          key="gnn_context_k", bind="query-params")
         among = word_attentions[graph_layer - 1].mean(axis=0)[np.ix_(positions, positions)]  # (k, k)
         among = among / among.sum(axis=1, keepdims=True)
         contextual = attention_graph(among, words, prune(among, Pruning("top_k", k=top_k)))

@@ -59,7 +59,7 @@ st.caption(
 result = current_analysis()
 image_format = st.session_state.get("image_format", "png")
 tabs = st.tabs(["🪣 Buckets of this sentence", "🧭 The hash in 2-D", "🎯 Quality", "⏱️ Scaling"],
-               key="lsh_tab", on_change="rerun")
+               key="lsh_tab", bind="query-params", on_change="rerun")
 
 
 def head_controls(with_hash: bool = True) -> tuple[int, int, LSHConfig, bool]:
@@ -76,30 +76,34 @@ def head_controls(with_hash: bool = True) -> tuple[int, int, LSHConfig, bool]:
             st.session_state["lsh_layer"] = shared[0]
         if isinstance(shared[1], int):  # not "mean"
             st.session_state["lsh_head"] = shared[1]
-    st.session_state["lsh_layer"] = min(st.session_state.get("lsh_layer", 1), layers)
-    st.session_state["lsh_head"] = min(st.session_state.get("lsh_head", 1), heads)
-    layer = st.slider("Layer", 1, layers, key="lsh_layer", width=170)
-    head = st.slider("Head", 1, heads, key="lsh_head", width=210)
+    for key, largest in (("lsh_layer", layers), ("lsh_head", heads)):
+        if st.session_state.get(key, 1) > largest:  # assign only then: it rewrites the address bar (see app.py)
+            st.session_state[key] = largest
+    layer = st.slider("Layer", 1, layers, key="lsh_layer", bind="query-params", width=170)
+    head = st.slider("Head", 1, heads, key="lsh_head", bind="query-params", width=210)
     st.session_state["layer"], st.session_state["head"] = st.session_state["lsh_shared"] = layer, head
     if with_hash:
-        n_buckets = st.select_slider("Buckets", BUCKET_CHOICES, value=4, key="lsh_buckets", width=190,
+        n_buckets = st.select_slider("Buckets", BUCKET_CHOICES, value=4,
+                                     key="lsh_buckets", bind="query-params", width=190,
                                      persist_state="page",
                                      help="n_buckets: the hash sends each vector to one of this many buckets.")
-        n_hashes = st.select_slider("Hash rounds", ROUND_CHOICES, value=1, key="lsh_rounds", width=170,
+        n_hashes = st.select_slider("Hash rounds", ROUND_CHOICES, value=1,
+                                    key="lsh_rounds", bind="query-params", width=170,
                                     persist_state="page",
                                     help="n_hashes: independent hashes; a token attends within its window of every "
                                          "round, so more rounds miss fewer related tokens (and cost more).")
     else:
         n_buckets, n_hashes = st.session_state.get("lsh_buckets", 4), st.session_state.get("lsh_rounds", 1)
-    chunk = st.slider("Chunk length m", 2, 16, 4, key="lsh_chunk", width=170,
+    chunk = st.slider("Chunk length m", 2, 16, 4, key="lsh_chunk", bind="query-params", width=170,
                       help="The sorted sequence is cut into chunks of m slots; a chunk attends to itself and the "
                            "chunk before it.")
     if with_hash:
-        seed = st.number_input("Rotation seed", 0, 9999, 0, key="lsh_seed", width=130, persist_state="page",
+        seed = st.number_input("Rotation seed", 0, 9999, 0,
+                               key="lsh_seed", bind="query-params", width=130, persist_state="page",
                                help="Seeds the random rotation R of the hash.")
     else:
         seed = st.session_state.get("lsh_seed", 0)
-    centre = st.toggle("Centre the queries", key="lsh_centre",
+    centre = st.toggle("Centre the queries", key="lsh_centre", bind="query-params",
                        help="Subtract the mean query before hashing and attending. This model was not trained for "
                             "LSH: its queries share a direction, so one bucket takes most tokens; without it they "
                             "spread over the buckets, as a head trained with LSH would learn to.")
@@ -151,9 +155,10 @@ if tabs[0].open:
             hashing = head_hashing(queries, config.n_buckets, config.n_hashes, config.chunk_length, config.seed)
             share, mass = hashing.keys_share(), hashing.mass_kept()
             name = f"layer {layer}, head {head}"
-            if hashing.one_chunk:
-                st.info(f"The {n} tokens fit in one chunk of m = {config.chunk_length}: LSH attention is full "
-                        "attention here. Lower the chunk length to see the hard structure.", icon="ℹ️")
+            with st.container():  # always drawn, so the widgets below keep their place (see app.py)
+                if hashing.one_chunk:
+                    st.info(f"The {n} tokens fit in one chunk of m = {config.chunk_length}: LSH attention is full "
+                            "attention here. Lower the chunk length to see the hard structure.", icon="ℹ️")
             with st.container(horizontal=True, gap="medium"):
                 st.metric("Tokens L", n, border=True)
                 st.metric("Pairs computed", f"{hashing.pairs():,} of {n * (n - 1):,}", border=True,
@@ -177,7 +182,8 @@ if tabs[0].open:
             st.subheader("2 · Sort by bucket, cut into chunks of m, attend to your chunk and the one before")
             default_focus = next((i for i, label in enumerate(labels) if label.lower() == "it"), min(1, n - 1))
             with st.container(horizontal=True, vertical_alignment="bottom"):
-                focus = st.selectbox("Follow the token", [None, *range(n)], index=1 + default_focus, key="lsh_focus",
+                focus = st.selectbox("Follow the token", [None, *range(n)], index=1 + default_focus,
+                                     key="lsh_focus", bind="query-params",
                                      format_func=lambda i: "—" if i is None else f"{labels[i]} ({i})", width=260)
             window = None if focus is None else window_slots(hashing.order, config, focus)
             st.plotly_chart(
@@ -210,7 +216,8 @@ if tabs[0].open:
 
             st.subheader(f"3 · Soft vs hard: the graph of {name}")
             with st.container(horizontal=True, vertical_alignment="bottom"):
-                layout = st.segmented_control("Layout", list(LAYOUT_NAMES), key="lsh_layout", default="circle",
+                layout = st.segmented_control("Layout", list(LAYOUT_NAMES),
+                                              key="lsh_layout", bind="query-params", default="circle",
                                               format_func=LAYOUT_NAMES.get) or "circle"
             graph_full, graph_lsh = attention_graph(hashing.full, labels), attention_graph(hashing.lsh, labels)
             if n > MAX_GRAPH_NODES:
@@ -267,10 +274,11 @@ def hash_toy() -> None:
     """Points on a circle, the hash's random directions, buckets as sectors; a button draws new rotations."""
     seed = st.session_state.setdefault("toy_seed", 0)
     with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
-        n_buckets = st.segmented_control("Buckets", [2, 4, 6, 8], default=4, key="toy_buckets",
+        n_buckets = st.segmented_control("Buckets", [2, 4, 6, 8], default=4, key="toy_buckets", bind="query-params",
                                          required=True) or 4
-        rounds = st.segmented_control("Rounds", [1, 2, 3], default=2, key="toy_rounds", required=True) or 2
-        count = st.slider("Points", 3, 30, 12, key="toy_count", width=240)
+        rounds = st.segmented_control("Rounds", [1, 2, 3], default=2,
+                                      key="toy_rounds", bind="query-params", required=True) or 2
+        count = st.slider("Points", 3, 30, 12, key="toy_count", bind="query-params", width=240)
         st.button("🎲 Draw new rotations", key="toy_new", on_click=new_rotations, type="primary")
     config = LSHConfig(n_buckets=n_buckets, n_hashes=rounds, seed=seed)
     rotations = toy_rotations(config)  # (2, rounds, b/2)
@@ -312,7 +320,7 @@ if tabs[2].open:
                     "computed**: the cost — and the mass that as many *random* keys would keep (dashed).")
         st.subheader("This sentence, live")
         with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-            k = st.slider("k (top-k recall)", 1, 5, 1, key="lsh_k", width=200)
+            k = st.slider("k (top-k recall)", 1, 5, 1, key="lsh_k", bind="query-params", width=200)
             controls = None if result is None or result.queries is None else head_controls(with_hash=False)
         if not no_queries_message():
             layer, head, config, centre = controls
@@ -331,8 +339,10 @@ if tabs[2].open:
         st.subheader("Synthetic long sequences")
         with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
             kind = st.segmented_control("Queries", list(SYNTHETIC_KINDS), default="duplicates",
-                                        format_func=SYNTHETIC_NAMES.get, key="lsh_kind", required=True)
-            length = st.select_slider("Length L", SYNTHETIC_LENGTHS, value=1024, key="lsh_length", width=300)
+                                        format_func=SYNTHETIC_NAMES.get,
+                                        key="lsh_kind", bind="query-params", required=True)
+            length = st.select_slider("Length L", SYNTHETIC_LENGTHS, value=1024,
+                                      key="lsh_length", bind="query-params", width=300)
         points, complete = synthetic_quality(kind or "duplicates", length, k, SYNTHETIC_BUCKETS, QUALITY_ROUNDS,
                                              SYNTHETIC_CHUNK, SYNTHETIC_CAP_S)
         if not complete:
@@ -400,8 +410,9 @@ if tabs[3].open:
         st.markdown("**Measure on this machine now** — a small live run of the same kernels (time: median of 3 "
                     "calls; memory: bench/lsh.py's method, a fresh process per point, ≈ 2 s each).")
         with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
-            longest = st.select_slider("Up to L", LIVE_LENGTHS, value=4096, key="lsh_live_longest", width=320)
-            memory = st.checkbox("Peak memory too", value=True, key="lsh_live_memory")
+            longest = st.select_slider("Up to L", LIVE_LENGTHS, value=4096,
+                                       key="lsh_live_longest", bind="query-params", width=320)
+            memory = st.checkbox("Peak memory too", value=True, key="lsh_live_memory", bind="query-params")
             run = st.button(f"▶ Run (at most {LIVE_CAP_S} s)", key="lsh_live_run")
         if run:
             live_lengths = [length for length in LIVE_LENGTHS if length <= longest]

@@ -77,9 +77,10 @@ with st.expander("📂 Use your own network (two CSV files)"):
         st.info("Upload both files to switch to your network.", icon="📎")
 
 choice, problem = choose_network(stations_file, links_file)
-if problem is not None:
-    st.error(f"**Your network could not be used** — {md_plain(str(problem))}  \nShowing the bundled Tokyo network "
-             "instead; fix the file and upload it again.", icon="⚠️")
+with st.container():  # always drawn, so the widgets below keep their place (see app.py)
+    if problem is not None:
+        st.error(f"**Your network could not be used** — {md_plain(str(problem))}  \nShowing the bundled Tokyo "
+                 "network instead; fix the file and upload it again.", icon="⚠️")
 network = choice.network
 names = [station.name_en for station in network.stations]
 links = [(link.source, link.target) for link in network.links]
@@ -116,20 +117,25 @@ if st.session_state.get("stations_colour") not in colours:
     st.session_state["stations_colour"] = "truth"
 for key in ("stations_raise", "stations_close"):  # drop choices that belong to another network
     limit = len(names) if key == "stations_raise" else len(links)
-    st.session_state[key] = [i for i in st.session_state.get(key, []) if isinstance(i, int) and 0 <= i < limit]
+    kept = [i for i in st.session_state.get(key, []) if isinstance(i, int) and 0 <= i < limit]
+    if kept != st.session_state.get(key):  # assign only then: it rewrites the address bar (see app.py)
+        st.session_state[key] = kept
 
 map_column, controls = st.columns([5, 4], gap="large")
 with controls:
-    day = st.select_slider("Day (a test day: no model trained on it)", test_days, key="stations_day",
+    day = st.select_slider("Day (a test day: no model trained on it)", test_days,
+                           key="stations_day", bind="query-params",
                            format_func=day_label)
-    colour = st.segmented_control("Colour the stations by the crowding of", colours, key="stations_colour",
+    colour = st.segmented_control("Colour the stations by the crowding of", colours,
+                                  key="stations_colour", bind="query-params",
                                   format_func=MODEL_LABELS.get,
                                   help="The simulator's crowding is the truth; a model's is its prediction from that "
                                        "day's boardings alone.")
     colour = colour or "truth"
-    if trained is None:
-        st.info("The map shows the simulator's crowding. **Train the models** below to colour it by their "
-                "predictions.", icon="🧪")
+    with st.container():  # always drawn, so the widgets below keep their place (see app.py)
+        if trained is None:
+            st.info("The map shows the simulator's crowding. **Train the models** below to colour it by their "
+                    "predictions.", icon="🧪")
     st.subheader("What if…")
     with st.container(horizontal=True):
         if choice.bundled:
@@ -138,11 +144,13 @@ with controls:
                       help="Three times the usual boardings at Shibuya; where those riders go is the day's usual "
                            "mix of destinations.")
         st.button("↺ Back to normal", on_click=reset_scenario, key="stations_reset")
-    raised = st.multiselect("Raise boardings at", range(len(names)), key="stations_raise",
+    raised = st.multiselect("Raise boardings at", range(len(names)), key="stations_raise", bind="query-params",
                             format_func=lambda i: names[i], placeholder="choose stations")
     st.session_state.setdefault("stations_factor", 2.0)
-    factor = st.slider("…by a factor of", 1.0, 4.0, step=0.25, key="stations_factor", format="×%.2f")
-    closing = st.multiselect("Close links (remove one to reopen it)", range(len(links)), key="stations_close",
+    factor = st.slider("…by a factor of", 1.0, 4.0, step=0.25,
+                       key="stations_factor", bind="query-params", format="×%.2f")
+    closing = st.multiselect("Close links (remove one to reopen it)", range(len(links)),
+                             key="stations_close", bind="query-params",
                              format_func=lambda k: " – ".join(names[network.index[s]] for s in links[k]),
                              placeholder="choose links")
     st.caption("Boardings are where trips start; the riders go to that day's usual mix of destinations. The "
@@ -202,9 +210,11 @@ form_column, loss_column = st.columns([2, 3], gap="large")
 with form_column:
     with st.form("stations_training"):
         seed = st.number_input("Seed (the simulated world and the initial weights)", 0, 999, settings.seed,
-                               key="stations_seed")
-        days = st.slider("Simulated days (¾ train, ¼ test)", 60, 400, settings.days, 20, key="stations_days")
-        epochs = st.slider("Epochs per model (full-batch Adam)", 10, 600, settings.epochs, 10, key="stations_epochs")
+                               key="stations_seed", bind="query-params")
+        days = st.slider("Simulated days (¾ train, ¼ test)", 60, 400, settings.days, 20,
+                         key="stations_days", bind="query-params")
+        epochs = st.slider("Epochs per model (full-batch Adam)", 10, 600, settings.epochs, 10,
+                           key="stations_epochs", bind="query-params")
         submitted = st.form_submit_button("🚂 Train GCN, GCN + skip, MLP and ridge", type="primary",
                                           key="stations_train")
     st.caption("Three neural models (3 layers, 32 hidden units) each train three times — on ¾ of the days, with a "
@@ -239,30 +249,31 @@ if submitted:
                 status.update(label=f"Trained in {run.seconds:.0f} s", state="complete", expanded=False)
                 st.rerun()
 
-if trained is not None:
-    with loss_column:
-        loss_chart.plotly_chart(loss_figure(trained.history.curves, trained.history.epochs), key="stations_loss",
-                                config=figure_config("png", "loss-curves"))
-        st.caption("Mean squared error of crowding / 100 on the test days (solid) and the training days (dotted), "
-                   "log scale. Each panel is one way of testing.")
-    with form_column:
-        st.success(f"Trained in {trained.seconds:.1f} s ({settings.epochs} epochs, {settings.days} days, seed "
-                   f"{settings.seed}). The map above can now show the predictions.", icon="✅")
-    scores, evaluations = shown_scores(trained, choice.closed_link is not None)
-    st.subheader("Results")
-    table_column, reading_column = st.columns([4, 3], gap="large")
-    with table_column:
-        st.plotly_chart(results_figure(scores, evaluations, closed_link=closed_name), key="stations_results",
-                        config=figure_config("png", "results"))
-        st.caption("R²: share of the day-to-day and station-to-station variation in crowding explained (1 = perfect, "
-                   "0 = no better than the average; below 0 shown as 0). MAE: mean absolute error in percentage "
-                   "points of crowding. One seed: numbers move by a few hundredths between seeds.")
-    with reading_column:
-        for sentence in results_reading(scores, closed_link=closed_name):
-            st.markdown(sentence)
-else:
-    with loss_column:
-        loss_chart.info("The loss curves appear here while the models train.", icon="📉")
+with st.container():  # always drawn, so the widgets below keep their place (see app.py)
+    if trained is not None:
+        with loss_column:
+            loss_chart.plotly_chart(loss_figure(trained.history.curves, trained.history.epochs), key="stations_loss",
+                                    config=figure_config("png", "loss-curves"))
+            st.caption("Mean squared error of crowding / 100 on the test days (solid) and the training days (dotted), "
+                       "log scale. Each panel is one way of testing.")
+        with form_column:
+            st.success(f"Trained in {trained.seconds:.1f} s ({settings.epochs} epochs, {settings.days} days, seed "
+                       f"{settings.seed}). The map above can now show the predictions.", icon="✅")
+        scores, evaluations = shown_scores(trained, choice.closed_link is not None)
+        st.subheader("Results")
+        table_column, reading_column = st.columns([4, 3], gap="large")
+        with table_column:
+            st.plotly_chart(results_figure(scores, evaluations, closed_link=closed_name), key="stations_results",
+                            config=figure_config("png", "results"))
+            st.caption("R²: share of the day-to-day and station-to-station variation in crowding explained (1 = "
+                       "perfect, 0 = no better than the average; below 0 shown as 0). MAE: mean absolute error in "
+                       "percentage points of crowding. One seed: numbers move by a few hundredths between seeds.")
+        with reading_column:
+            for sentence in results_reading(scores, closed_link=closed_name):
+                st.markdown(sentence)
+    else:
+        with loss_column:
+            loss_chart.info("The loss curves appear here while the models train.", icon="📉")
 
 # --- receptive field -----------------------------------------------------------------------------------------------
 
@@ -272,8 +283,9 @@ if st.session_state.get("stations_focus") not in range(len(names)):
     st.session_state["stations_focus"] = default_station
 pick_column, field_column = st.columns([2, 3], gap="large")
 with pick_column:
-    focus = st.selectbox("Station", range(len(names)), key="stations_focus", format_func=lambda i: names[i])
-    depth = st.slider("Layers (k)", 0, MAX_DEPTH, 2, key="stations_depth")
+    focus = st.selectbox("Station", range(len(names)),
+                         key="stations_focus", bind="query-params", format_func=lambda i: names[i])
+    depth = st.slider("Layers (k)", 0, MAX_DEPTH, 2, key="stations_depth", bind="query-params")
     hops = hop_distances(network, focus)
     seen = int((hops <= depth).sum())
     st.metric(f"Stations a {depth}-layer GCN reads to predict {names[focus]}", f"{seen} of {len(names)}")
@@ -294,21 +306,22 @@ st.caption(f"A unit signal starts at {md_plain(names[focus])}; each panel applie
            "W = 1 and no bias (Â h). Colour: the signal at each station, relative to that panel's largest; hollow: "
            "not reached yet. Because Â is symmetric, the same numbers say how much each station contributes to "
            f"{md_plain(names[focus])}'s own state after that many layers.")
-if trained is not None:
-    model = trained.experiment.models["gcn_skip"]
-    gradient = sensitivity_to_rise(model, network, world.demand.boardings[day], focus, rise=0.1)
-    largest = float(np.abs(gradient).max()) or 1.0
-    with st.expander(f"What the trained GCN + skip actually reads for {names[focus]}", expanded=False):
-        st.plotly_chart(
-            station_value_map(
-                network, gradient, colorbar_title="pp per +10 % boardings", colorscale="RdBu_r",
-                cmin=-largest, cmax=largest, ticks=None, value_format="{:+.2f} pp", height_px=620,
-            ),
-            key="stations_sensitivity", config=figure_config("png", "sensitivity"),
-        )
-        st.caption(f"How many percentage points the predicted crowding at {md_plain(names[focus])} moves if one "
-                   f"station's boardings rise by 10 % ({day_label(day)}; a gradient, so exact for small changes). "
-                   "Stations more than 3 stops away read exactly 0: outside the receptive field.")
+with st.container():  # always drawn, so the widgets below keep their place (see app.py)
+    if trained is not None:
+        model = trained.experiment.models["gcn_skip"]
+        gradient = sensitivity_to_rise(model, network, world.demand.boardings[day], focus, rise=0.1)
+        largest = float(np.abs(gradient).max()) or 1.0
+        with st.expander(f"What the trained GCN + skip actually reads for {names[focus]}", expanded=False):
+            st.plotly_chart(
+                station_value_map(
+                    network, gradient, colorbar_title="pp per +10 % boardings", colorscale="RdBu_r",
+                    cmin=-largest, cmax=largest, ticks=None, value_format="{:+.2f} pp", height_px=620,
+                ),
+                key="stations_sensitivity", config=figure_config("png", "sensitivity"),
+            )
+            st.caption(f"How many percentage points the predicted crowding at {md_plain(names[focus])} moves if one "
+                       f"station's boardings rise by 10 % ({day_label(day)}; a gradient, so exact for small changes). "
+                       "Stations more than 3 stops away read exactly 0: outside the receptive field.")
 
 # --- Kipf's moment -------------------------------------------------------------------------------------------------
 
@@ -319,7 +332,8 @@ st.markdown(
     "with its neighbours. Below, its 2-D output for this railway and for Zachary's karate club (34 members whose "
     "club split in two)."
 )
-kipf_seed = st.number_input("Random weights (seed)", 0, 999, 1, key="stations_kipf_seed", width=220)
+kipf_seed = st.number_input("Random weights (seed)", 0, 999, 1,
+                            key="stations_kipf_seed", bind="query-params", width=220)
 rail_column, karate_column = st.columns(2, gap="large")
 with rail_column:
     points = railway_embedding(choice.key, int(kipf_seed), network)

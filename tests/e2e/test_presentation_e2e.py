@@ -1,0 +1,95 @@
+"""Presentation mode in a real headless Chromium, as a speaker would open it on a projector (1280 × 800).
+
+Opened from a link (``?present=true``) or the sidebar's toggle: the type is 1.25 × larger, the toolbar is gone, the
+sidebar starts closed, the graph is taller, and the curated examples are one click away above the page. A
+screenshot is saved to artifacts/e2e-presentation.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.browser import (
+    GRAPH_IFRAME,
+    ROOT,
+    expect_rerun,
+    full_page_screenshot,
+    server_log,
+    wait_for_app_idle,
+)
+from tests.e2e.test_attention_e2e import hover_tile
+from ui.examples import EXAMPLES
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOT = ROOT / "artifacts" / "e2e-presentation.png"
+PROJECTOR = {"width": 1280, "height": 800}
+ROOT_FONT_JS = "() => getComputedStyle(document.documentElement).fontSize"
+PILLS = ".st-key-example_pick"
+
+
+@pytest.fixture
+def open_app(browser, server):
+    url, log_path = server
+    pages = []
+
+    def open_at(path: str = "/"):
+        page = browser.new_page(viewport=PROJECTOR)
+        pages.append(page)
+        page.set_default_timeout(60_000)
+        page.goto(url + path, wait_until="domcontentloaded")
+        wait_for_app_idle(page)
+        return page
+
+    yield open_at
+    for page in pages:
+        page.close()
+    print(f"--- streamlit log ({log_path}) ---\n{server_log(log_path)}")
+
+
+def test_a_presentation_link_opens_with_large_type_and_no_chrome(open_app):
+    page = open_app("/?present=true")
+    assert page.evaluate(ROOT_FONT_JS) == "20px"
+    for chrome in ("stMainMenu", "stToolbarActions", "stAppDeployButton", "stStatusWidget"):
+        assert not page.locator(f'[data-testid="{chrome}"]').is_visible(), chrome
+    assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+    assert page.locator('[data-testid="stExpandSidebarButton"]').is_visible()  # the sentence box stays reachable
+    for example in EXAMPLES:
+        assert page.locator(PILLS).get_by_text(example["title"], exact=True).is_visible()
+    assert page.locator(GRAPH_IFRAME).bounding_box()["height"] >= 700
+    full_page_screenshot(page, SCREENSHOT)
+    assert SCREENSHOT.stat().st_size > 50_000
+
+
+def test_the_examples_are_one_click_away(open_app):
+    page = open_app("/?present=true")
+    pair = next(example for example in EXAMPLES if example["pair"])
+    with expect_rerun(page):
+        page.locator(PILLS).get_by_text(pair["title"], exact=True).click()
+    graph = page.locator(GRAPH_IFRAME).get_attribute("srcdoc")
+    assert all(word in graph for word in pair["pair"].rstrip(".").split()[-2:])
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert pair["note"].split(":")[0] in main
+    assert "present=true" in page.url and "pair=" in page.url
+
+
+def test_a_tile_click_still_selects_its_head_in_large_type(open_app):
+    page = open_app("/?present=true")
+    point = hover_tile(page, 4, 6)
+    with expect_rerun(page):
+        page.mouse.click(point["x"], point["y"])
+    assert "Graph — layer 5, head 7" in page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_the_sidebar_toggle_turns_it_on_and_off(open_app):
+    page = open_app("/")
+    assert page.evaluate(ROOT_FONT_JS) == "16px"
+    toggle = page.locator('[data-testid="stSidebar"]').get_by_role("switch", name="Presentation mode")
+    with expect_rerun(page):
+        toggle.press("Space")
+    assert page.evaluate(ROOT_FONT_JS) == "20px"
+    page.wait_for_function("() => location.search.includes('present=true')")
+    with expect_rerun(page):
+        toggle.press("Space")
+    assert page.evaluate(ROOT_FONT_JS) == "16px"
+    page.wait_for_function("() => !location.search.includes('present')")
