@@ -97,7 +97,7 @@ with right:  # the graph is drawn above the controls that shape it
         else:
             pruning = Pruning("all")
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
-    html = None
+    graph_drawn = False
     with graph_slot:
         if len(labels) > MAX_GRAPH_NODES and not st.checkbox(f"Draw the graph of {len(labels)} nodes anyway",
                                                              key="draw_anyway", bind="query-params"):
@@ -105,8 +105,8 @@ with right:  # the graph is drawn above the controls that shape it
                     "the heatmap, switch to words, hide [CLS]/[SEP], or tick the box to draw it with the edges kept.")
         else:
             height_px = GRAPH_HEIGHT_PX[bool(st.session_state.get("present"))]
-            html = graph_html(graph, layout, height_px=height_px)
-            st.iframe(html, height=height_px + 20)
+            st.iframe(graph_html(graph, layout, height_px=height_px, served=True), height=height_px + 20)
+            graph_drawn = True
         st.caption(f"{graph.number_of_edges()} of {len(labels) ** 2} edges shown. Edge width and opacity grow with "
                    "the attention weight (a probability, 0–1); hover an edge for its exact value.")
 
@@ -140,8 +140,9 @@ with right:
                  horizontal=True, format_func=str.upper)
         slug = f"L{layer}-{'mean' if head == 'mean' else f'H{head}'}"
         with st.container(horizontal=True):
-            if html is not None:
-                st.download_button("Graph (HTML)", html, f"attention-graph-{slug}.html", "text/html")
+            if graph_drawn:  # a standalone file (vis-network inlined, 690 KB): built only when clicked
+                st.download_button("Graph (HTML)", partial(graph_html, graph, layout, height_px=height_px),
+                                   f"attention-graph-{slug}.html", "text/html")
             # JSON and CSV are built only when clicked: the JSON of a 512-token input runs to hundreds of MB
             st.download_button("All heads (JSON)", partial(attention_json, result.model, labels, attention),
                                "attention.json", "application/json",

@@ -252,7 +252,7 @@ else:
         among = word_attentions[graph_layer - 1].mean(axis=0)[np.ix_(positions, positions)]  # (k, k)
         among = among / among.sum(axis=1, keepdims=True)
         contextual = attention_graph(among, words, prune(among, Pruning("top_k", k=top_k)))
-        st.iframe(graph_html(contextual, "circle", height_px=440), height=460)
+        st.iframe(graph_html(contextual, "circle", height_px=440, served=True), height=460)
         st.caption(f"Layer {graph_layer} (the layer chosen above), mean of its heads, between the same words only: "
                    "each word's attention to the others, renormalised to sum to 1, its k strongest edges drawn; "
                    "hover an edge for its weight (0–1).")

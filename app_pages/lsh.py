@@ -60,6 +60,9 @@ result = current_analysis()
 image_format = st.session_state.get("image_format", "png")
 tabs = st.tabs(["🪣 Buckets of this sentence", "🧭 The hash in 2-D", "🎯 Quality", "⏱️ Scaling"],
                key="lsh_tab", bind="query-params", on_change="rerun")
+for tab in tabs:
+    if not tab.open:  # clear a closed tab now, not after the run: the bucket and quality tabs draw the same
+        tab.empty()   # URL-bound controls, and an old copy removed after the new one is drawn unbinds it (app.py)
 
 
 def head_controls(with_hash: bool = True) -> tuple[int, int, LSHConfig, bool]:
@@ -228,11 +231,11 @@ if tabs[0].open:
                 with left:
                     st.markdown(f"**Full attention (shared-QK)** — soft: {graph_full.number_of_edges()} edges, "
                                 "every pair")
-                    st.iframe(graph_html(graph_full, layout, height_px=500), height=520)
+                    st.iframe(graph_html(graph_full, layout, height_px=500, served=True), height=520)
                 with right:
                     st.markdown(f"**LSH attention** — hard: {graph_lsh.number_of_edges()} edges, only pairs that "
                                 "share a window")
-                    st.iframe(graph_html(graph_lsh, layout, height_px=500), height=520)
+                    st.iframe(graph_html(graph_lsh, layout, height_px=500, served=True), height=520)
                 st.caption("Edge width and opacity grow with the weight (a probability, 0–1; each token's outgoing "
                            "weights sum to 1); hover an edge for its value. LSH renormalises each token's weights "
                            "over the keys it sees, so its edges are heavier.")

@@ -8,7 +8,8 @@
    drawn and the graph iframe's vis-network canvas drawn *for that sentence* (each sentence carries a unique marker
    word, and the iframe's document must contain it). Errors: an exception shown by the app
    (``[data-testid="stException"]``), a timeout, a sentence the app dropped, a console message of type error, an
-   uncaught page error, a page crash.
+   uncaught page error, a page crash. The server's answer: from the Ctrl+Enter to the browser learning that the
+   run finished, before it draws anything — what the server side alone costs.
 2. Memory flatness: one session types ``MEMORY_SENTENCES`` distinct short sentences (all cache misses) one after the
    other, on a fresh server; the resident memory of the server (with its children) after the first 10 and after all
    of them gives rss_growth_mb_200 = RSS(200) − RSS(10). Stopped after ``MEMORY_BUDGET_S``; the count done is shown.
@@ -163,14 +164,17 @@ async def wait_idle(page, timeout_ms: int = STEP_TIMEOUT_MS, graph: bool = True,
 
 
 async def after_run(page, before: int, timeout_ms: int = STEP_TIMEOUT_MS, graph: bool = True,
-                    tag: str | None = None) -> None:
-    """Wait for a script run begun after the count ``before`` (COUNT_RUNS_JS) to finish, then for the app to idle."""
+                    tag: str | None = None) -> float:
+    """Wait for a script run begun after the count ``before`` (COUNT_RUNS_JS) to finish, then for the app to idle;
+    returns when (perf_counter) the browser learnt that the run had finished: the server's answer, before drawing."""
     try:
         await page.wait_for_function(f"() => window.__e2eFinishedRuns > {before}", timeout=timeout_ms,
                                      polling=POLL_MS)
     except Exception as error:
         raise StepTimeout(f"{type(error).__name__} waiting for the run to finish: {error}") from error
+    answered = time.perf_counter()
     await wait_idle(page, timeout_ms, graph=graph, tag=tag)
+    return answered
 
 
 @dataclass
@@ -181,6 +185,7 @@ class Session:
     page: object = None
     errors: list[str] = field(default_factory=list)
     graph_ms: list[float] = field(default_factory=list)
+    answer_ms: list[float] = field(default_factory=list)  # to the server's answer, before the browser draws it
     switch_ms: list[float] = field(default_factory=list)
     open_ms: float = float("nan")
 
@@ -237,8 +242,9 @@ async def type_and_time(session: Session, text: str, tag: str) -> None:
         before = await page.evaluate(COUNT_RUNS_JS)
         start = time.perf_counter()
         await box.press("Control+Enter")
-        await after_run(page, before, tag=tag)
+        answered = await after_run(page, before, tag=tag)
         session.graph_ms.append((time.perf_counter() - start) * 1000)
+        session.answer_ms.append((answered - start) * 1000)
         kept = await box.input_value()
         if kept != text:
             session.errors.append(f"dropped sentence: the box holds {kept[:60]!r}")
@@ -334,17 +340,19 @@ async def main() -> None:
                 first += 1000
                 graph_ms = [t for s in sessions for t in s.graph_ms]
                 switch_ms = [t for s in sessions for t in s.switch_ms]
+                answer_ms = [t for s in sessions for t in s.answer_ms]
                 errors = [e for s in sessions for e in s.errors]
                 total_errors += len(errors)
                 results[n] = {
                     "p50": percentile(graph_ms, 50), "p95": percentile(graph_ms, 95), "max": max(graph_ms, default=0),
-                    "count": len(graph_ms), "switch_p50": percentile(switch_ms, 50),
+                    "count": len(graph_ms), "answer_p95": percentile(answer_ms, 95), "switch_p50": percentile(switch_ms, 50),
                     "switch_p95": percentile(switch_ms, 95), "errors": errors, "wall": wall,
                     "open_p50": percentile([s.open_ms for s in sessions], 50), "rss": rss_mb(process),
                     "server_cpu": cpu[0], "browser_cpu": cpu[1],
                 }
                 print(f"N={n}: {len(graph_ms)} graphs in {wall:.1f} s, time to graph p50 {results[n]['p50']:.0f} ms, "
-                      f"p95 {results[n]['p95']:.0f} ms; page switch p50 {results[n]['switch_p50']:.0f} ms; "
+                      f"p95 {results[n]['p95']:.0f} ms (server's answer p95 {results[n]['answer_p95']:.0f} ms); "
+                      f"page switch p50 {results[n]['switch_p50']:.0f} ms; "
                       f"errors {len(errors)}{': ' + summarise(errors) if errors else ''}")
                 busy = (results[n]["server_cpu"] + results[n]["browser_cpu"]) / wall
                 print(f"  CPU while driven: server {results[n]['server_cpu']:.1f} s, browser (Chromium + driver) "
@@ -358,15 +366,17 @@ async def main() -> None:
         await browser.close()
 
     print()
-    print("| sessions | graphs | time to graph p50 | p95 | max | page switch p50 | p95 | first page p50 | wall | "
-          "errors | server CPU | browser CPU | server RSS after |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| sessions | graphs | time to graph p50 | p95 | max | server's answer p95 | page switch p50 | p95 | "
+          "first page p50 | wall | errors | server CPU | browser CPU | server RSS after |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, r in results.items():
         print(f"| {n} | {r['count']} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['max']:.0f} ms | "
+              f"{r['answer_p95']:.0f} ms | "
               f"{r['switch_p50']:.0f} ms | {r['switch_p95']:.0f} ms | {r['open_p50']:.0f} ms | {r['wall']:.1f} s | "
               f"{len(r['errors'])} | {r['server_cpu']:.1f} s | {r['browser_cpu']:.1f} s | {r['rss']:.0f} MB |")
     ratio = results[8]["p95"] / results[1]["p95"]
-    print(f"p95 at 8 sessions / p95 at 1: {ratio:.2f} (goal ≤ 3)")
+    print(f"p95 at 8 sessions / p95 at 1: {ratio:.2f} (goal ≤ 3); to the server's answer only (the run finished, "
+          f"not yet drawn): {results[8]['answer_p95'] / results[1]['answer_p95']:.2f}")
     growth = rss_200 - rss_10
     print(f"memory (fresh server): {rss_start:.0f} MB idle before the first page; {rss_10:.0f} MB after "
           f"{MEMORY_FIRST} sentences, {rss_200:.0f} MB after {done}; growth {growth:+.0f} MB; every 10: "

@@ -64,17 +64,28 @@ CURVE_ROUNDNESS = 0.15  # circle and force: vis "curvedCW" bends i → j and j �
 ARC_RISE = 0.2  # arc layout: an arc rises 0.2 × its length (forward edges above the line, backward ones below)…
 ARC_MIN_RISE_PX = 36  # …but clears the boxes, so edges between neighbouring words stay visible
 
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader([Path(__file__).parent / "templates", Path(pyvis.__file__).parent / "templates"]),
-    autoescape=True,
-)
+# The app's server hands out static/vis-9.1.2 (pyvis's copy of vis-network) at this path, relative to the page
+# (Streamlit's static serving, .streamlit/config.toml); a graph drawn in the app's iframes loads it from there.
+VIS_SERVED = "app/static/vis-9.1.2"
 TEMPLATE = "attention_graph.html"
 
 
-def graph_html(graph: nx.DiGraph, layout: str, *, height_px: int = 560, title: str = "") -> str:
-    """Standalone HTML page (vis-network inlined, no external resources) that draws ``graph`` in ``layout``."""
+def template_environment(vis_from: str | None) -> jinja2.Environment:
+    """Our template and pyvis's files; ``vis_from``: where the page loads vis-network from (None: inlined)."""
+    folders = [Path(__file__).parent / "templates", Path(pyvis.__file__).parent / "templates"]
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=True)
+    environment.globals["vis_from"] = vis_from
+    return environment
+
+
+TEMPLATES = {False: template_environment(None), True: template_environment(VIS_SERVED)}
+
+
+def graph_html(graph: nx.DiGraph, layout: str, *, height_px: int = 560, title: str = "", served: bool = False) -> str:
+    """HTML page that draws ``graph`` in ``layout``: standalone (vis-network inlined, 690 KB, nothing loaded from
+    elsewhere), or ``served``: vis-network loaded from the app's server, for the app's own iframes (about 20 KB)."""
     network = Network(directed=True, cdn_resources="in_line", height=f"{height_px}px", width="100%", heading=title)
-    network.templateEnv, network.path = TEMPLATES, TEMPLATE
+    network.templateEnv, network.path = TEMPLATES[served], TEMPLATE
     positions = graph_positions(graph, layout)
     for node_id, (x, y) in positions.items():
         network.add_node(node_id, x=x, y=y, **node_style(graph, node_id))

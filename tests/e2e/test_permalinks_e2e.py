@@ -120,8 +120,16 @@ def test_a_link_reproduces_a_view_of_another_page(session):
         slider.press("ArrowRight")
         slider.press("ArrowRight")
     wait_for_query(page, lsh_centre="true", lsh_chunk="6")
+    # The quality tab draws the same controls: they keep their values, and still write the address once moved.
+    with expect_rerun(page, graph=False):
+        page.get_by_role("tab", name="Quality").click()
+    with expect_rerun(page, graph=False):
+        slider.focus()
+        slider.press("ArrowRight")
+    wait_for_query(page, lsh_centre="true", lsh_chunk="7")
     shown = view(page)
-    assert re.search(r"Chunk length m\s*6", shown["text"]), shown["text"][:2000]
+    assert "This sentence, live" in shown["text"]
+    assert re.search(r"Chunk length m\s*7", shown["text"]), shown["text"][:2000]
 
     reopened = session("/lsh?" + urlsplit(page.url).query, graph=False)
     assert view(reopened) == shown

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
+import pyvis
 
 from core.graph import Pruning, attention_graph, prune
 from figures.attention_figures import (
@@ -18,6 +20,7 @@ from figures.attention_figures import (
     tile_from_point_index,
 )
 from figures.attention_graph import LAYOUT_NAMES, LAYOUTS, box_width, curve_midpoint, graph_html
+from tests.conftest import ROOT
 
 LABELS = ["[CLS]", "the", "animal", "it"]
 ATTENTION = np.array(  # row-stochastic: rows = from, columns = to
@@ -209,6 +212,28 @@ def test_the_page_loads_nothing_from_the_network(layout):
     assert not re.search(r"""url\(\s*["']?\s*(https?:)?//""", html, re.IGNORECASE)
     assert not re.search(r"<script[^>]*\ssrc|<link|@import", html)  # vis-network is inlined, nothing else is used
     assert "bootstrap" not in html
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_in_the_app_vis_network_comes_from_the_apps_own_server(layout):
+    html = graph_html(small_graph(), layout, served=True)
+    scripts = re.findall(r"<script[^>]*\ssrc=\"([^\"]+)\"", html)
+    sheets = re.findall(r"<link[^>]*\shref=\"([^\"]+)\"", html)
+    assert scripts == ["app/static/vis-9.1.2/vis-network.min.js"] and sheets == ["app/static/vis-9.1.2/vis-network.css"]
+    assert len(html) < len(graph_html(small_graph(), layout)) / 20  # 690 KB of vis-network left out
+    assert html.replace(scripts[0], "").count("vis.Network(") == 1  # the same drawing code as the standalone page
+
+
+def test_the_served_vis_network_is_pyvis_own_copy():
+    """static/vis-9.1.2 (served by Streamlit, .streamlit/config.toml) holds exactly the files the standalone page
+    inlines, so both draw the same."""
+    import tomllib
+
+    bundled = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
+    for name in ("vis-network.min.js", "vis-network.css"):
+        assert (ROOT / "static" / "vis-9.1.2" / name).read_bytes() == (bundled / name).read_bytes()
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableStaticServing"] is True
 
 
 def test_height_is_the_requested_one():
