@@ -51,7 +51,7 @@ with st.sidebar:
     shown = example_for(st.session_state["text"], st.session_state["pair"])  # the box names the example shown
     st.session_state["example"] = st.session_state["example_pick"] = shown["title"] if shown else None
     example_slot.selectbox("Example", EXAMPLE_TITLES, key="example", on_change=use_example, args=("example",),
-                           placeholder="Your own sentence — pick an example")
+                           placeholder="Your own — pick an example")
     choice = st.selectbox("Model", MODEL_CHOICES, key="model_choice", bind="query-params",
                           help="The bundled MiniLM (6 layers × 12 heads) runs offline; the others are fetched from "
                                "the Hugging Face Hub when the machine is online.")
