@@ -11,6 +11,7 @@ from ui.examples import EXAMPLES, example_for
 ROOT = Path(__file__).parent
 PRESENTATION_CSS = (ROOT / "ui" / "presentation.css").read_text(encoding="utf-8")
 EXAMPLE_TITLES = [example["title"] for example in EXAMPLES]
+SHORT_TITLES = {example["title"]: example["short"] for example in EXAMPLES}  # presentation mode: one row of pills
 OTHER_MODEL = "Other (type a Hub id)…"
 MODEL_CHOICES = [BUNDLED_MODEL, "bert-base-uncased", "distilbert-base-uncased", "roberta-base", OTHER_MODEL]
 
@@ -79,5 +80,5 @@ with st.container():  # always drawn, presenting or not: the page's widgets keep
         st.html(f"<style>{PRESENTATION_CSS}</style>")
         if page.url_path != stations.url_path:  # the other pages all read the sentence: examples one click away
             st.pills("Examples", EXAMPLE_TITLES, key="example_pick", on_change=use_example, args=("example_pick",),
-                     label_visibility="collapsed")
+                     format_func=SHORT_TITLES.get, label_visibility="collapsed")
 page.run()

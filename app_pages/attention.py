@@ -1,154 +1,225 @@
 """Attention as a graph: every head at a glance, the selected head as a weighted word graph, a heatmap and text."""
 
 from functools import partial
+from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from core.export import attention_json, head_csv
-from core.graph import Pruning, attention_graph, prune
-from core.views import ViewOptions, attention_view, head_matrix
+from core.graph import Pruning, attention_graph, neighbourhood, prune
+from core.models import AttentionResult
+from core.views import ViewOptions, attention_view, head_matrix, view_position
 from figures.attention_figures import figure_config, heatmap_figure, overview_figure
 from figures.attention_graph import LAYOUT_NAMES, graph_html
 from figures.highlight import highlighted_text_html
 from ui.analysis import current_analysis
 from ui.examples import example_for
 from ui.overview import select_clicked_head
+from ui.presentation import presenting, text_scale
 
-MAX_GRAPH_NODES = 64
-GRAPH_HEIGHT_PX = {False: 540, True: 700}  # presentation mode: a taller canvas draws the words larger
+MAX_GRAPH_NODES = 64  # above this many words (or tokens) the graph shows the focus word's neighbourhood
+NEIGHBOURS = 8  # that neighbourhood: the focus word, the 8 words it attends to most and the 8 that attend to it most
+NARROW_HEATMAP_PX = 800  # a heatmap up to this wide leaves room beside it for the export…
+EXPORT_COLUMN_PX = 300  # …in a column about this wide
+DOWNLOAD_HEIGHT_PX = 640  # the downloaded graph's canvas (in the app the canvas follows the window's height)
+IFRAME_HEIGHT_PX = 480  # until the graph's page sizes its iframe to the window
 OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, tiles stay square
+PAGE_CSS = (Path(__file__).resolve().parents[1] / "ui" / "attention.css").read_text(encoding="utf-8")
 PRUNING_RULES = {
-    "mass": "Share of each word's attention",
+    "mass": "Strongest share",
     "top_k": "Top-k per word",
     "threshold": "Above a threshold",
     "all": "All edges",
 }
 
-st.title("Attention as a graph")
-st.caption(
-    "Each attention head turns the sentence into a weighted, directed graph: the words are nodes, and word *i* sends "
-    "an edge to word *j* weighted by how much *i* attends to *j* (each word's outgoing weights sum to 1)."
-)
 
+def header(example: dict | None) -> None:
+    """Title, what the graph is (not while presenting: the speaker says it), and what to look at in an example."""
+    with st.container():  # always there, note or not: the widgets below keep their place (see app.py)
+        st.title("Attention as a graph")
+        if not presenting():
+            st.caption("Each head turns the sentence into a weighted, directed graph: words are nodes, and word *i* "
+                       "sends an edge to word *j* weighted by how much *i* attends to *j* (each word's outgoing "
+                       "weights sum to 1).")
+        if example is not None:
+            st.markdown(f"**What to look at:** {example['note']}")
+
+
+def clamp_selection(layers: int, heads: int) -> None:
+    """Keep the layer and head within a smaller model than the last one. An assignment to a URL-bound widget's key
+    rewrites the address bar, so assign only then."""
+    if st.session_state.get("layer", 1) > layers:
+        st.session_state["layer"] = layers
+    if st.session_state.get("head", "mean") != "mean" and st.session_state["head"] > heads:
+        st.session_state["head"] = "mean"
+
+
+def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
+    """The text's words by name ("it  (word 10)": the selector's options and the link's value) → word index, and
+    which name comes first by default: the first "it", else the first word.
+
+    Names carry the word: a new sentence whose word at that index differs offers other names, so the selector falls
+    back to its default instead of keeping a stale choice (an index alone stayed valid and pointed at another word).
+    """
+    words = result.tokenized.words
+    names = {f"{word.text}  (word {k})": k for k, word in enumerate(words) if not word.special}
+    first = next((i for i, k in enumerate(names.values()) if words[k].text.lower() == "it"), 0)
+    return names, first
+
+
+@st.fragment
+def graph_section(matrix: np.ndarray, labels: list[str], focus: int, focus_name: str, head_name: str) -> None:
+    """The selected head as a word graph, with the controls that shape only it (a change reruns this section alone).
+
+    ``matrix`` (n, n) in the view's units; ``focus``: the focus word's index in ``labels``. Up to MAX_GRAPH_NODES
+    nodes the whole graph is drawn; above, the focus word's neighbourhood (``core.graph.neighbourhood``)."""
+    with st.container(horizontal=True, vertical_alignment="bottom", key="graph_controls"):
+        layout = st.selectbox("Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", index=1,
+                              format_func=LAYOUT_NAMES.get)
+        rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", bind="query-params",
+                            format_func=PRUNING_RULES.get,
+                            help="Share: each word's strongest edges until they cover the share of its attention "
+                                 "(exBERT's rule). Top-k: each word's k strongest. Threshold: every weight above it.")
+        pruning = pruning_control(rule)
+    graph = attention_graph(matrix, labels, prune(matrix, pruning))
+    graph.nodes[focus]["focus"] = True  # outlined as in the text below
+    n = len(labels)
+    if n > MAX_GRAPH_NODES:
+        graph = graph.subgraph(neighbourhood(matrix, focus, NEIGHBOURS)).copy()
+    with st.container(key="graph_frame"):  # ui/attention.css sizes the canvas to the window
+        st.iframe(graph_html(graph, layout, title=f"Graph — {head_name}", served=True, fill_window=True),
+                  height=IFRAME_HEIGHT_PX)
+    if n > MAX_GRAPH_NODES:
+        st.caption(f"{n} words are too many for one readable graph, so this is the neighbourhood of **{focus_name}** "
+                   f"in {head_name}: the {NEIGHBOURS} words it attends to most and the {NEIGHBOURS} that attend to it "
+                   f"most ({graph.number_of_nodes()} words, {graph.number_of_edges()} edges kept by the rule above). "
+                   "Pick another **focus word** beside the overview; the heatmap below shows the whole text.")
+    else:
+        st.caption(f"{graph.number_of_edges()} of {n ** 2} edges shown. Edge width and opacity grow with the "
+                   "attention weight (a probability, 0–1); hover an edge for its exact value"
+                   + ("; drag sideways along a long sentence." if layout == "arc" else "."))
+    st.download_button("Download this graph (HTML)",
+                       partial(graph_html, graph, layout, height_px=DOWNLOAD_HEIGHT_PX, title=f"Graph — {head_name}"),
+                       f"attention-graph-{head_name.replace(', ', '-').replace(' ', '')}.html", "text/html",
+                       help="A standalone page (vis-network inlined, ~700 KB), built when clicked.")
+
+
+def pruning_control(rule: str) -> Pruning:
+    """The value slider of the chosen pruning rule (none for "all edges")."""
+    if rule == "mass":
+        return Pruning("mass", mass=st.slider("Share kept (%)", 10, 100, 70, 5, key="mass", bind="query-params") / 100)
+    if rule == "top_k":
+        return Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k", bind="query-params"))
+    if rule == "threshold":
+        return Pruning("threshold", threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01, key="threshold",
+                                                        bind="query-params"))
+    return Pruning("all")
+
+
+def heatmap_section(result: AttentionResult, labels: list[str], attention: np.ndarray, matrix: np.ndarray,
+                    layer: int, head: int | str, head_name: str) -> None:
+    """The head as a heatmap sized by its token count (figures.attention_figures.heatmap_figure), the export beside
+    it when it is narrow, below it when it is wide."""
+    image_format = st.session_state.get("image_format", "png")
+    figure = heatmap_figure(matrix, labels, labels, text_scale=text_scale())
+    width = figure.layout.width
+    if width <= NARROW_HEATMAP_PX:
+        heat, side = st.columns([width, EXPORT_COLUMN_PX], gap="large")
+    else:  # one below the other
+        heat = side = st.container()
+    with heat:
+        st.subheader(f"Heatmap — {head_name}")
+        with st.container(key="heatmap_scroll"):  # a long text's heatmap is wider than the page: it scrolls sideways
+            st.html(f"<style>.st-key-heatmap_scroll [data-testid='stElementContainer'] {{min-width: {width}px}}"
+                    "</style>")
+            st.plotly_chart(figure, key="heatmap", width="content",
+                            config=figure_config(image_format, "attention-heatmap"))
+    with side:
+        st.caption("Rows: the word attending (from); columns: the word attended to. Hover a cell for the exact "
+                   "weight.")
+        export_section(result, labels, attention, matrix, layer, head)
+
+
+def text_section(result: AttentionResult, focus: int, layer: int, head_index: int | None, head_name: str) -> None:
+    words = result.tokenized.words
+    st.subheader("Read it as text")
+    word_matrix = head_matrix(attention_view(result.tokenized, result.attentions, ViewOptions(words=True))[1],
+                              layer - 1, head_index)  # (words, words)
+    st.html(highlighted_text_html([result.tokenized.text, result.tokenized.pair or ""], words, word_matrix[focus],
+                                  focus))
+    st.caption(f"Each word is shaded by the attention “{words[focus].text}” (the focus word) pays to it in "
+               f"{head_name} (darkest = its strongest word; hover for the exact weight).")
+
+
+def export_section(result: AttentionResult, labels: list[str], attention: np.ndarray, matrix: np.ndarray,
+                   layer: int, head: int | str) -> None:
+    with st.expander("Export"):
+        st.radio("Figure format for the camera button of each figure", ["png", "svg"], key="image_format",
+                 horizontal=True, format_func=str.upper)
+        slug = f"L{layer}-{'mean' if head == 'mean' else f'H{head}'}"
+        head_index = None if head == "mean" else int(head) - 1
+        with st.container(horizontal=True):
+            # JSON and CSV are built only when clicked: the JSON of a 512-token input runs to hundreds of MB
+            st.download_button("All heads (JSON)", partial(attention_json, result.model, labels, attention),
+                               "attention.json", "application/json",
+                               help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.')
+            st.download_button("This head (CSV)", partial(head_csv, labels, matrix, layer - 1, head_index),
+                               f"attention-{slug}.csv", "text/csv")
+        st.caption("The same JSON from the command line: `python -m core.export \"TEXT\" [--pair \"TEXT B\"] "
+                   "[--model NAME] [--words]`.")
+
+
+st.html(f"<style>{PAGE_CSS}</style>")
 result = current_analysis()
 if result is None:
     st.stop()
-example = example_for(result.tokenized.text, result.tokenized.pair)
-with st.container():  # always there, note or not: the widgets below keep their place (see app.py)
-    if example is not None:
-        st.markdown(f"**What to look at:** {example['note']}")
-
+header(example_for(result.tokenized.text, result.tokenized.pair))
 layers, heads = result.num_layers, result.num_heads
-if st.session_state.get("layer", 1) > layers:  # a smaller model than the last one: assign only then, as an
-    st.session_state["layer"] = layers  # assignment to a URL-bound widget's key rewrites the address bar
-if st.session_state.get("head", "mean") != "mean" and st.session_state["head"] > heads:
-    st.session_state["head"] = "mean"
-
-
-left, right = st.columns([5, 7], gap="large")
-with left:  # the overview is drawn above the controls that shape it
-    st.subheader(f"All {layers} × {heads} heads")
+clamp_selection(layers, heads)
+focus_names, first_focus = focus_choices(result)
+left, right = st.columns([5, 7], gap="medium")
+with left:  # the overview, then every control that shapes the views
     overview_slot = st.container()
-    layer = st.slider("Layer", 1, layers, key="layer", bind="query-params")
-    head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head", bind="query-params",
-                            help="“mean” averages the layer's heads.")
+    with st.container(horizontal=True, key="head_controls"):
+        layer = st.slider("Layer", 1, layers, key="layer", bind="query-params")
+        head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head", bind="query-params",
+                                help="“mean” averages the layer's heads.")
     with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
         units = st.segmented_control("Units", ["Words", "Tokens"], key="units", bind="query-params", default="Words",
                                      help="Words merge subword pieces: attention to a word is the sum over its "
                                           "pieces, attention from a word their mean (Clark et al. 2019).")
         hide_special = st.toggle("Hide [CLS] / [SEP]", key="hide_special", bind="query-params",
                                  help="Drop the special tokens and renormalise each row to sum to 1.")
-labels, attention = attention_view(result.tokenized, result.attentions,
-                                   ViewOptions(words=units != "Tokens", hide_special=hide_special))  # (L, H, n, n)
+    focus_name = st.selectbox("Focus word", list(focus_names), key="focus", bind="query-params", index=first_focus,
+                              help="The word whose attention the text below shades; in a text too long for one "
+                                   "graph, the graph shows this word's neighbourhood.")
+    focus = focus_names.get(focus_name)  # (word index) None when the text has no word (only special tokens)
+
+options = ViewOptions(words=units != "Tokens", hide_special=hide_special)
+labels, attention = attention_view(result.tokenized, result.attentions, options)  # (L, H, n, n)
 head_index = None if head == "mean" else head - 1
 matrix = head_matrix(attention, layer - 1, head_index)  # (n, n)
 head_name = f"layer {layer}, " + ("mean of all heads" if head == "mean" else f"head {head}")
-image_format = st.session_state.get("image_format", "png")
+focus_position = view_position(result.tokenized, focus, options) if focus is not None else None
 
 with overview_slot:
     st.plotly_chart(
-        overview_figure(attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX),
+        overview_figure(attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX,
+                        text_scale=text_scale()),
         key="overview",
         on_select=partial(select_clicked_head, heads),  # a page-script function would keep every run's output
         selection_mode="points",
-        config=figure_config(image_format, "attention-overview"),
+        config=figure_config(st.session_state.get("image_format", "png"), "attention-overview"),
     )
-    st.caption("Rows are layers, columns heads; each tile is one head's attention matrix (rows = from, columns = to), "
-               "shaded relative to its own largest weight. **Click a tile** to select that head.")
+    st.caption(f"All {layers} × {heads} heads: rows are layers, columns heads; each tile is one head's attention "
+               "matrix, shaded relative to its own largest weight. **Click a tile** to select that head.")
 
-with right:  # the graph is drawn above the controls that shape it
-    st.subheader(f"Graph — {head_name}")
-    graph_slot = st.container()
-    layout = st.segmented_control("Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", default="circle",
-                                  format_func=LAYOUT_NAMES.get) or "circle"
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        rule = st.selectbox("Edges shown", list(PRUNING_RULES),
-                            key="rule", bind="query-params", format_func=PRUNING_RULES.get,
-                            help="Share: each word's strongest edges until they cover the share of its attention "
-                                 "(exBERT's rule). Top-k: each word's k strongest. Threshold: every weight above it.")
-        if rule == "mass":
-            pruning = Pruning("mass", mass=st.slider("Share kept (%)", 10, 100, 70, 5,
-                                                     key="mass", bind="query-params") / 100)
-        elif rule == "top_k":
-            pruning = Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k", bind="query-params"))
-        elif rule == "threshold":
-            pruning = Pruning("threshold", threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01,
-                                                               key="threshold", bind="query-params"))
-        else:
-            pruning = Pruning("all")
-    graph = attention_graph(matrix, labels, prune(matrix, pruning))
-    graph_drawn = False
-    with graph_slot:
-        if len(labels) > MAX_GRAPH_NODES and not st.checkbox(f"Draw the graph of {len(labels)} nodes anyway",
-                                                             key="draw_anyway", bind="query-params"):
-            st.info(f"{len(labels)} nodes are too many for a readable graph (the limit is {MAX_GRAPH_NODES}). Read "
-                    "the heatmap, switch to words, hide [CLS]/[SEP], or tick the box to draw it with the edges kept.")
-        else:
-            height_px = GRAPH_HEIGHT_PX[bool(st.session_state.get("present"))]
-            st.iframe(graph_html(graph, layout, height_px=height_px, served=True), height=height_px + 20)
-            graph_drawn = True
-        st.caption(f"{graph.number_of_edges()} of {len(labels) ** 2} edges shown. Edge width and opacity grow with "
-                   "the attention weight (a probability, 0–1); hover an edge for its exact value.")
+with right:  # the graph's title is drawn in its canvas: the first screen's height goes to the graph
+    graph_section(matrix, labels, focus_position if focus_position is not None else 0,
+                  result.tokenized.words[focus].text if focus is not None else "", head_name)
 
 with left:
-    st.subheader(f"Heatmap — {head_name}")
-    st.plotly_chart(heatmap_figure(matrix, labels, labels), key="heatmap",
-                    config=figure_config(image_format, "attention-heatmap"))
-    st.caption("Rows: the word attending (from); columns: the word attended to. Hover a cell for the exact weight.")
-
-words = result.tokenized.words
-text_words = [k for k, word in enumerate(words) if not word.special]
-with right:
-    if text_words:
-        st.subheader("Read it as text")
-        word_names = {k: f"{words[k].text}  (word {k})" for k in text_words}
-        focus = st.selectbox(  # format_func is a dict's get: a lambda here would hold this script's globals, and with
-            "Attention from the word", text_words, format_func=word_names.get,  # them every run's result, alive
-            key="focus", bind="query-params",
-            index=next((i for i, k in enumerate(text_words) if words[k].text.lower() == "it"), 0),
-        )
-        word_matrix = head_matrix(attention_view(result.tokenized, result.attentions, ViewOptions(words=True))[1],
-                                  layer - 1, head_index)  # (words, words)
-        st.html(highlighted_text_html([result.tokenized.text, result.tokenized.pair or ""], words,
-                                      word_matrix[focus], focus))
-        st.caption(f"Each word is shaded by the attention “{words[focus].text}” pays to it in {head_name} (darkest = "
-                   "its strongest word; hover for the exact weight). Word boundaries come from the tokenizer's "
-                   "character offsets, so the shading falls exactly on the characters you typed.")
-
-    with st.expander("Export"):
-        st.radio("Figure format for the camera button of each figure", ["png", "svg"], key="image_format",
-                 horizontal=True, format_func=str.upper)
-        slug = f"L{layer}-{'mean' if head == 'mean' else f'H{head}'}"
-        with st.container(horizontal=True):
-            if graph_drawn:  # a standalone file (vis-network inlined, 690 KB): built only when clicked
-                st.download_button("Graph (HTML)", partial(graph_html, graph, layout, height_px=height_px),
-                                   f"attention-graph-{slug}.html", "text/html")
-            # JSON and CSV are built only when clicked: the JSON of a 512-token input runs to hundreds of MB
-            st.download_button("All heads (JSON)", partial(attention_json, result.model, labels, attention),
-                               "attention.json", "application/json",
-                               help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.')
-            st.download_button("This head (CSV)",
-                               partial(head_csv, labels, matrix, layer - 1, head_index),
-                               f"attention-{slug}.csv", "text/csv")
-        st.caption("The same JSON from the command line: `python -m core.export \"TEXT\" [--pair \"TEXT B\"] "
-                   "[--model NAME] [--words]`.")
+    if focus is not None:
+        text_section(result, focus, layer, head_index, head_name)
+heatmap_section(result, labels, attention, matrix, layer, head, head_name)

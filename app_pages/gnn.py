@@ -1,6 +1,8 @@
 """Transformer = GNN: one encoder layer recomputed as message passing on its attention graphs, soft vs hard
 structure, what each head looks at, rollout and flow, RNN memory, and model sizes."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -15,15 +17,18 @@ from core.model_size import model_configs, parameter_count
 from core.rnn_memory import surviving_share
 from core.transformer_gnn import attention_graphs, layer_as_message_passing
 from core.views import ViewOptions, attention_view
-from figures.attention_figures import figure_config, heatmap_figure
+from figures.attention_figures import figure_config, fit_heatmap, heatmap_figure
 from figures.attention_graph import graph_html
 from figures.gnn_figures import (head_statistics_figure, model_size_figure, rnn_memory_figure,
                                  similarity_graph_figure, sweep_figure)
 from ui.analysis import cached_model, current_analysis
 from ui.gnn import (MAX_UPLOAD_BYTES, cached_flow, corpus_result, corpus_words, read_sentences, rule_family,
                     rule_name, run_corpus, sweep_similarity)
+from ui.presentation import presenting, text_scale
 
 AUTO_SWEEP_TOKENS = 40  # longer inputs run the sweep only on request (its cost grows with n²)
+# The heatmaps' columns, 5/11 and 1/2 of the page, at 1440 px (presenting: at 1280 px, without the sidebar)
+COLUMN_WIDTHS_PX = {False: {"adjacency": (425,), "half": (455,)}, True: {"adjacency": (465,), "half": (495,)}}
 CORPUS_BUDGETS_S = (5, 10, 20, 40)
 
 st.title("Transformer = GNN")
@@ -41,10 +46,12 @@ tokenized = result.tokenized
 labels = tokenized.token_labels
 layers, heads, n = result.num_layers, result.num_heads, len(tokenized)
 config = figure_config(st.session_state.get("image_format", "png"), "transformer-gnn")
+scale = text_scale()  # figures' text grows with the page's in presentation mode
+column_widths = COLUMN_WIDTHS_PX[presenting()]
 
 # 1 ── term by term ────────────────────────────────────────────────────────────────────────────────────────────────
 st.header("Term by term", divider="gray")
-left, right = st.columns([6, 5], gap="large")
+left, right = st.columns([6, 5], gap="medium")
 with left:
     eq_left, eq_right = st.columns(2)
     with eq_left:
@@ -81,9 +88,10 @@ with right:
                    f"their graph; the {n} nodes hold {encoder.config.hidden_size}-dimensional features. The outputs "
                    "agree to float32 round-off: the layer *is* the message passing.")
         head = st.slider("Head whose adjacency is shown", 1, heads, 1, key="gnn_head", bind="query-params")
-        st.plotly_chart(heatmap_figure(graphs.attention[head - 1].numpy(), labels, labels,
-                                       title=f"Adjacency of layer {layer}, head {head}"),
-                        key="gnn_adjacency", config=config)
+        st.plotly_chart(fit_heatmap(heatmap_figure(graphs.attention[head - 1].numpy(), labels, labels,
+                                                   title=f"Adjacency of layer {layer}, head {head}",
+                                                   text_scale=scale), column_widths["adjacency"]),
+                        key="gnn_adjacency", width="content", config=config)
         st.caption("Row i: the weights 1/c_ij with which token i sums its neighbours' messages (each row sums to 1).")
 
 # 2 ── soft vs hard ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -110,7 +118,8 @@ with left:
                                   lambda done, total: bar.progress(done / total, text=f"Rule {done} of {total}"))
         bar.empty()
         st.plotly_chart(sweep_figure([rule_family(r) for r, _, _ in points], [s for _, s, _ in points],
-                                     [c for _, _, c in points], [rule_name(r) for r, _, _ in points]),
+                                     [c for _, _, c in points], [rule_name(r) for r, _, _ in points],
+                                     text_scale=scale),
                         key="gnn_sweep", config=config)
         st.caption("x: edges kept over all layers and heads, in % of the complete graphs' n² per head; y: mean over "
                    "tokens of the cosine similarity between the hard and the soft encoder's top-layer vectors.")
@@ -122,10 +131,13 @@ statistics = head_statistics(result.attentions, roles)
 patterns = head_patterns(statistics)
 counts = {pattern: int((patterns == pattern).sum()) for pattern in ("special-token", "positional", "broad")}
 st.caption(f"This sentence, {layers} layers × {heads} heads: each panel's rows are layers, columns heads. Shares are "
-           "the mean attention per token (0–1); entropy in nats (a uniform row over n tokens has ln n). Patterns after "
+           "the mean attention per token (0–1). **Entropy** says how spread out a head's attention is, averaged over "
+           "the tokens: 0 when each token puts all its weight on one token, ln n when it spreads it evenly over all n "
+           f"(ln {n} ≈ {math.log(n):.1f} for these {n} tokens). It is counted in **nats**, the unit of the natural "
+           "logarithm (1 nat ≈ 1.44 bits). Patterns after "
            f"Clark et al. 2019: {counts['special-token']} special-token, {counts['positional']} positional, "
            f"{counts['broad']} broad heads; the rest are heterogeneous. Hover a cell for its head and pattern.")
-st.plotly_chart(head_statistics_figure(statistics, patterns), key="gnn_heads", config=config)
+st.plotly_chart(head_statistics_figure(statistics, patterns, text_scale=scale), key="gnn_heads", config=config)
 
 with st.expander("The same over many sentences: the bundled corpus or your own file", expanded=False):
     source_col, budget_col = st.columns([3, 2])
@@ -160,20 +172,26 @@ with st.expander("The same over many sentences: the bundled corpus or your own f
             corpus_patterns = head_patterns(corpus.mean)
             st.caption(f"Averaged over {corpus.analysed} of {corpus.offered} sentences "
                        f"({'all of them' if corpus.analysed == corpus.offered else 'the time budget ran out'}).")
-            st.plotly_chart(head_statistics_figure(corpus.mean, corpus_patterns), key="gnn_corpus_heads",
+            st.plotly_chart(head_statistics_figure(corpus.mean, corpus_patterns, text_scale=scale),
+                            key="gnn_corpus_heads",
                             config=config)
 
 # 4 ── rollout and flow ────────────────────────────────────────────────────────────────────────────────────────────
 st.header("Rollout and flow: from the top back to the input", divider="gray")
-st.caption("Each layer's heads averaged, plus the residual connection, rows renormalised: Ã = rownorm(mean_h A_h + I). "
-           "Rollout multiplies these through the layers; flow treats them as capacities of a layered graph and "
-           "sends the maximum flow from a top token to each input token (Abnar & Zuidema 2020). Both rows sum to 1.")
+st.caption("Rollout and flow answer one question in two ways: how much of each input token reaches a token at the top "
+           "of the model, once the attention of every layer is followed back down? Each layer's heads are averaged, "
+           "the residual connection added and the rows renormalised: Ã = rownorm(mean_h A_h + I). **Rollout** "
+           "multiplies these matrices through the layers: the shares along every path are multiplied and the paths "
+           "added up. **Flow** reads them as the capacities of pipes in a layered graph and sends as much as it can "
+           "from a top token down to each input token (a maximum flow; Abnar & Zuidema 2020), so the narrowest link "
+           "on the way limits what gets through. Each row is normalised to sum to 1.")
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Rollout")
-    st.plotly_chart(heatmap_figure(rollout(result.attentions)[-1], labels, labels)
-                    .update_traces(colorbar_title_text="share of token i from each input token"),
-                    key="gnn_rollout", config=config)
+    rollout_figure = heatmap_figure(rollout(result.attentions)[-1], labels, labels, text_scale=scale)
+    st.plotly_chart(fit_heatmap(rollout_figure.update_traces(colorbar_title_text="share from each input token"),
+                                column_widths["half"]),
+                    key="gnn_rollout", width="content", config=config)
     st.caption("Row i: how top-layer token i spreads over the input tokens (columns), a share 0–1.")
 with right:
     st.subheader("Flow")
@@ -187,8 +205,10 @@ with right:
         st.warning(str(too_long), icon="⏱️")
     else:
         rows = labels if outputs is None else [labels[choice]]
-        st.plotly_chart(heatmap_figure(flow, rows, labels).update_traces(colorbar_title_text="share of flow"),
-                        key="gnn_flow", config=config)
+        flow_figure = heatmap_figure(flow, rows, labels, text_scale=scale)
+        st.plotly_chart(fit_heatmap(flow_figure.update_traces(colorbar_title_text="share of flow"),
+                                    column_widths["half"]),
+                        key="gnn_flow", width="content", config=config)
         st.caption("Row: the top-layer token; columns: its share of maximum flow from each input token (0–1).")
 
 # 5 ── RNN vs attention ────────────────────────────────────────────────────────────────────────────────────────────
@@ -202,7 +222,7 @@ with right:
     st.metric("Attention: one step", f"{keep_rate:g}",
               help="Attention reaches any earlier word in one step, whatever the distance.")
 with left:
-    st.plotly_chart(rnn_memory_figure(keep_rate, max(20, distance)), key="gnn_rnn", config=config)
+    st.plotly_chart(rnn_memory_figure(keep_rate, max(20, distance), text_scale=scale), key="gnn_rnn", config=config)
     st.caption("Share of the first word left in the state after n steps (log scale): rⁿ for an RNN that keeps a "
                "share r per step, r for attention's direct edge. 0.5¹⁰ ≈ 0.001.")
 
@@ -211,13 +231,13 @@ st.header("How big are these models?", divider="gray")
 left, right = st.columns([7, 4], gap="large")
 sizes = {name: parameter_count(cfg) for name, cfg in model_configs().items()}
 with left:
-    st.plotly_chart(model_size_figure(sizes), key="gnn_sizes", config=config)
-with right:
-    st.dataframe(pd.DataFrame(
+    st.plotly_chart(model_size_figure(sizes, text_scale=scale), key="gnn_sizes", config=config)
+with right:  # a table, not a dataframe: its text wraps and grows with the page's, so no column is ever cut
+    st.table(pd.DataFrame(
         {"layers": [cfg["num_hidden_layers"] for cfg in model_configs().values()],
-         "hidden": [cfg["hidden_size"] for cfg in model_configs().values()],
-         "parameters (M)": [round(count.total / 1e6, 1) for count in sizes.values()]},
-        index=list(sizes)))
+         "hidden size": [cfg["hidden_size"] for cfg in model_configs().values()],
+         "parameters (millions)": [count.total / 1e6 for count in sizes.values()]},
+        index=list(sizes)).style.format({"parameters (millions)": "{:.1f}"}))
     st.caption("Parameters of the encoder with its pooler, in millions, counted from each config: BERT-BASE ≈ 110 M, "
                "BERT-LARGE ≈ 340 M, the bundled MiniLM ≈ 22.7 M. The word-embedding table is a large share of the "
                "small model.")
@@ -240,7 +260,7 @@ else:
         static_threshold = st.slider("Minimum cosine similarity", 0.0, 1.0, 0.1, 0.05,
                                      key="gnn_static_threshold", bind="query-params")
         static = similarity_graph(words, similarity[np.ix_(columns, columns)], threshold=static_threshold)
-        st.plotly_chart(similarity_graph_figure(static), key="gnn_static", config=config)
+        st.plotly_chart(similarity_graph_figure(static, text_scale=scale), key="gnn_static", config=config)
         st.caption(f"{static.number_of_edges()} edges: cosine similarity (0–1) of the words' columns in the "
                    f"{matrix.counts.shape[0]} sentences × {len(matrix.words)} words count matrix of the bundled "
                    "corpus; the same in every sentence.")

@@ -20,7 +20,7 @@ from core.lsh_views import (
     toy_sectors,
     window_slots,
 )
-from figures.attention_figures import figure_config, heatmap_figure
+from figures.attention_figures import figure_config, fit_heatmap, heatmap_figure
 from figures.attention_graph import LAYOUT_NAMES, graph_html
 from figures.lsh_figures import (
     attention_pair_figures,
@@ -37,6 +37,7 @@ from figures.lsh_figures import (
 )
 from ui.analysis import current_analysis
 from ui.lsh import head_hashing, live_benchmark, scaling_table, sentence_quality, synthetic_quality
+from ui.presentation import text_scale
 
 MAX_GRAPH_NODES = 64
 BUCKET_CHOICES = [2, 4, 6, 8, 12, 16]
@@ -52,14 +53,16 @@ st.title("Reformer: LSH buckets")
 st.caption(
     "Full attention is a **soft** structure: every token attends to every token — L² weighted pairs. Reformer "
     "(Kitaev, Kaiser & Levskaya 2020) makes it **hard**: a random hash drops tokens whose vectors point the same way "
-    "into the same bucket, and a token attends only to tokens near it in bucket order — about L·2m pairs. Here one "
-    "real head of the sidebar's sentence goes through the hash; the other tabs explain the hash and check the claims."
+    "into the same bucket, and a token attends only to tokens near it in bucket order — about L·2m pairs. "
+    "**Buckets**: one real head of the sidebar's sentence goes through the hash. **Hash**: the hash drawn in 2-D. "
+    "**Quality**: how much of full attention survives it. **Scaling**: time and memory against full attention."
 )
 
 result = current_analysis()
 image_format = st.session_state.get("image_format", "png")
-tabs = st.tabs(["🪣 Buckets of this sentence", "🧭 The hash in 2-D", "🎯 Quality", "⏱️ Scaling"],
-               key="lsh_tab", bind="query-params", on_change="rerun")
+scale = text_scale()  # figures' text grows with the page's in presentation mode
+# One plain word per tab: the active tab's label is its value in the address bar (lsh_tab=Quality).
+tabs = st.tabs(["Buckets", "Hash", "Quality", "Scaling"], key="lsh_tab", bind="query-params", on_change="rerun")
 for tab in tabs:
     if not tab.open:  # clear a closed tab now, not after the run: the bucket and quality tabs draw the same
         tab.empty()   # URL-bound controls, and an old copy removed after the new one is drawn unbinds it (app.py)
@@ -148,9 +151,12 @@ if tabs[0].open:
             st.caption(
                 "Defaults for a sentence of ~16 tokens: **4 buckets** of ~4 tokens, **chunks of m = 4** — a token "
                 "sees its chunk and the one before, 8 slots, about half the sentence — and **1 round**. (The paper's "
-                "m = 2L / n_buckets = 64 is for inputs of thousands of tokens.) Keys are the normalised queries "
-                "(**shared-QK**, as in Reformer), so “full attention” below is full shared-QK attention over this "
-                "head's queries, not the model's own attention (that one is at the end)."
+                "m = 2L / n_buckets = 64 is for inputs of thousands of tokens.) **Shared-QK**, as in Reformer: each "
+                "token has one vector that serves as both its query and its key, so two tokens attend strongly to "
+                "each other when their vectors point the same way — just what the hash puts into one bucket. Here "
+                "that vector is this head's query (as a key, scaled to length 1): “full attention” below is "
+                "softmax(q·k) over all the other tokens' keys, not the model's own attention, which has separate "
+                "keys (that one is at the end)."
             )
             queries = head_queries(layer, head, centre)  # (n, head size)
             labels = result.tokenized.token_labels
@@ -163,23 +169,23 @@ if tabs[0].open:
                     st.info(f"The {n} tokens fit in one chunk of m = {config.chunk_length}: LSH attention is full "
                             "attention here. Lower the chunk length to see the hard structure.", icon="ℹ️")
             with st.container(horizontal=True, gap="medium"):
-                st.metric("Tokens L", n, border=True)
-                st.metric("Pairs computed", f"{hashing.pairs():,} of {n * (n - 1):,}", border=True,
+                st.metric("Tokens L", n, border=True, height="stretch")  # stretch: the row's cards as tall
+                st.metric("Pairs computed", f"{hashing.pairs():,} of {n * (n - 1):,}", border=True, height="stretch",
                           delta=f"{percent(share)} of full attention's", delta_color="off", delta_arrow="off",
                           help="Query–key pairs that get a weight (self excluded): the cost of LSH against full "
                                "attention's L·(L − 1).")
-                st.metric("Attention mass kept", percent(mass), border=True,
+                st.metric("Attention mass kept", percent(mass), border=True, height="stretch",
                           delta=f"{100 * (mass - share):+.0f} pts vs as many random keys",
                           help="Share of full attention's probability mass on the keys LSH attends to, mean over "
                                "tokens. As many keys picked at random would keep the share of pairs computed.")
-                st.metric("Strongest key seen", percent(hashing.top_k_recall(1)), border=True,
+                st.metric("Strongest key seen", percent(hashing.top_k_recall(1)), border=True, height="stretch",
                           help="Share of tokens whose strongest key under full attention is in one of their LSH "
                                "windows (top-1 recall).")
 
             st.subheader("1 · Hash: each token gets a bucket, in every round")
-            st.plotly_chart(buckets_figure(labels, hashing.buckets, config.total_buckets), key="lsh_buckets_fig",
-                            config=figure_config(image_format, "lsh-buckets"))
-            st.caption("h(x) = argmax([xR ; −xR]) with a random matrix R (see “The hash in 2-D”): tokens whose "
+            st.plotly_chart(buckets_figure(labels, hashing.buckets, config.total_buckets, text_scale=scale),
+                            key="lsh_buckets_fig", config=figure_config(image_format, "lsh-buckets"))
+            st.caption("h(x) = argmax([xR ; −xR]) with a random matrix R (see the Hash tab): tokens whose "
                        "query vectors point the same way tend to share a colour. Each round draws its own R.")
 
             st.subheader("2 · Sort by bucket, cut into chunks of m, attend to your chunk and the one before")
@@ -191,7 +197,7 @@ if tabs[0].open:
             window = None if focus is None else window_slots(hashing.order, config, focus)
             st.plotly_chart(
                 sorted_chunks_figure(labels, hashing.order, hashing.buckets, hashing.chunks, window=window,
-                                     focus=focus),
+                                     focus=focus, text_scale=scale),
                 key="lsh_sorted", config=figure_config(image_format, "lsh-sorted-chunks"))
             seen = "" if focus is None else (
                 f" The outlined “{labels[focus]}” sees only the bright slots: its chunk and the one before, in "
@@ -204,13 +210,15 @@ if tabs[0].open:
             with left:
                 if focus is not None:
                     st.markdown(f"**What “{labels[focus]}” attends to**")
-                    st.plotly_chart(focus_figure(labels, hashing.full[focus], hashing.lsh[focus], focus),
+                    st.plotly_chart(focus_figure(labels, hashing.full[focus], hashing.lsh[focus], focus,
+                                                 text_scale=scale),
                                     key="lsh_focus_fig", config=figure_config(image_format, "lsh-focus"))
                     st.caption("Grey: full shared-QK attention over every token; blue: LSH attention, only over the "
                                "tokens in its windows, renormalised to sum to 1.")
             with right:
                 st.markdown("**Bucket sizes**")
-                st.plotly_chart(bucket_sizes_figure(hashing.sizes(), config.chunk_length), key="lsh_sizes",
+                st.plotly_chart(bucket_sizes_figure(hashing.sizes(), config.chunk_length, text_scale=scale),
+                                key="lsh_sizes",
                                 config=figure_config(image_format, "lsh-bucket-sizes"))
                 st.caption(f"Tokens per bucket; the mean cosine between this head's {'centred ' if centre else ''}"
                            f"queries is {mean_cosine(queries):.2f}. The more they share a direction, the more tokens "
@@ -240,20 +248,22 @@ if tabs[0].open:
                            "weights sum to 1); hover an edge for its value. LSH renormalises each token's weights "
                            "over the keys it sees, so its edges are heavier.")
 
-            full_figure, lsh_figure = attention_pair_figures(hashing.full, hashing.lsh, labels)
-            columns = st.columns(3, gap="medium")
-            for column, title, figure, key in (
-                (columns[0], "Full attention (shared-QK)", full_figure, "lsh_full_heatmap"),
-                (columns[1], "LSH attention", lsh_figure, "lsh_lsh_heatmap"),
-                (columns[2], "Difference: LSH − full", difference_figure(hashing.full, hashing.lsh, labels),
-                 "lsh_difference"),
-            ):
-                with column:
-                    st.markdown(f"**{title}**")
-                    st.plotly_chart(figure, key=key, config=figure_config(image_format, key.replace("_", "-")))
+            full_figure, lsh_figure = attention_pair_figures(hashing.full, hashing.lsh, labels, text_scale=scale)
             st.caption("Rows: the token attending (from); columns: the token attended to; one colour scale for the "
                        "first two. Red: weight LSH drops (keys outside every window of the row's token); blue: "
-                       "weight it gains, as the kept keys share out the dropped mass.")
+                       "weight it gains, as the kept keys share out the dropped mass. Hover a cell for its weights.")
+            # Each heatmap as large as its token count needs: side by side while they fit, one under the other after.
+            with st.container(horizontal=True, gap="medium"):
+                for title, figure, key in (
+                    ("Full attention (shared-QK)", full_figure, "lsh_full_heatmap"),
+                    ("LSH attention", lsh_figure, "lsh_lsh_heatmap"),
+                    ("Difference: LSH − full", difference_figure(hashing.full, hashing.lsh, labels, text_scale=scale),
+                     "lsh_difference"),
+                ):
+                    with st.container(width="content"):
+                        st.markdown(f"**{title}**")
+                        st.plotly_chart(figure, key=key, width="content",
+                                        config=figure_config(image_format, key.replace("_", "-")))
 
             with st.expander(f"The model's own attention for {name} (separate queries and keys)"):
                 model_attention = result.attentions[layer - 1, head - 1]
@@ -262,7 +272,8 @@ if tabs[0].open:
                     "The model computes softmax(q·k / √d) with its own key vectors; Reformer ties the keys to the "
                     f"queries. The LSH windows above cover **{percent(kept)}** of this head's real attention mass "
                     f"(as many random keys: {percent(share)}).")
-                st.plotly_chart(heatmap_figure(model_attention, labels, labels), key="lsh_model_heatmap",
+                st.plotly_chart(fit_heatmap(heatmap_figure(model_attention, labels, labels, text_scale=scale)),
+                                key="lsh_model_heatmap", width="content",
                                 config=figure_config(image_format, "lsh-model-attention"))
 
 # --- tab 2: the hash in 2-D -------------------------------------------------------------------------------------
@@ -287,7 +298,7 @@ def hash_toy() -> None:
     rotations = toy_rotations(config)  # (2, rounds, b/2)
     points = toy_points(count, seed=1)
     st.plotly_chart(toy_figure(points, toy_buckets(points, rotations, config), toy_sectors(rotations, config),
-                               toy_directions(rotations)), key="toy_figure",
+                               toy_directions(rotations), text_scale=scale), key="toy_figure",
                     config=figure_config(image_format, "lsh-hash-2d"))
     left, right = st.columns([1, 1], gap="large")
     with left:
@@ -302,7 +313,8 @@ def hash_toy() -> None:
     with right:
         angles = np.linspace(0, np.pi, 61)
         one, any_round = collision_probability(angles, config, trials=2000)
-        st.plotly_chart(collision_figure(np.degrees(angles), one, any_round, rounds), key="toy_collisions",
+        st.plotly_chart(collision_figure(np.degrees(angles), one, any_round, rounds, text_scale=scale),
+                        key="toy_collisions",
                         config=figure_config(image_format, "lsh-collisions"))
         st.caption(f"How often two points share a bucket against the angle between them, over 2,000 random "
                    f"rotations with {n_buckets} buckets: locality-sensitive hashing.")
@@ -318,9 +330,10 @@ if tabs[1].open:
 if tabs[2].open:
     with tabs[2]:
         st.markdown("How much of full attention survives the hash, against the number of buckets and rounds. "
-                    "**Mass kept**: the share of each token's full (shared-QK) attention that falls on keys LSH "
-                    "attends to. **Top-k recall**: the share of each token's k strongest keys that it sees. **Keys "
-                    "computed**: the cost — and the mass that as many *random* keys would keep (dashed).")
+                    "**Mass kept**: the share of each token's full attention that falls on keys LSH attends to "
+                    "(full *shared-QK* attention: each token's query is also its key, as in Reformer). **Top-k "
+                    "recall**: the share of each token's k strongest keys that it sees. **Keys computed**: the cost "
+                    "— and the mass that as many *random* keys would keep (dashed).")
         st.subheader("This sentence, live")
         with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
             k = st.slider("k (top-k recall)", 1, 5, 1, key="lsh_k", bind="query-params", width=200)
@@ -331,7 +344,7 @@ if tabs[2].open:
             points = sentence_quality(queries, QUALITY_BUCKETS, QUALITY_ROUNDS, config.chunk_length, k,
                                       QUALITY_SEEDS)
             st.plotly_chart(quality_figure(points, k, highlight=(config.n_buckets, config.n_hashes),
-                                           highlight_name="bucket tab's setting"),
+                                           highlight_name="bucket tab's setting", text_scale=scale),
                             key="lsh_quality_sentence", config=figure_config(image_format, "lsh-quality"))
             st.caption(f"Layer {layer}, head {head}{' (centred)' if centre else ''}: {len(result.tokenized)} "
                        f"tokens, chunks of m = {config.chunk_length}, mean over {QUALITY_SEEDS} rotation seeds. On "
@@ -351,7 +364,8 @@ if tabs[2].open:
         if not complete:
             st.warning(f"The sweep stopped at its {SYNTHETIC_CAP_S} s cap: the curves are partial.", icon="⏱️")
         paper_buckets = 2 * length // SYNTHETIC_CHUNK
-        st.plotly_chart(quality_figure(points, k, highlight=(paper_buckets, 1), highlight_name="paper's n_buckets"),
+        st.plotly_chart(quality_figure(points, k, highlight=(paper_buckets, 1), highlight_name="paper's n_buckets",
+                                       text_scale=scale),
                         key="lsh_quality_synthetic", config=figure_config(image_format, "lsh-quality-synthetic"))
         st.caption(f"{length} random 64-dimensional queries of length 12, chunks of m = {SYNTHETIC_CHUNK}; ringed: "
                    f"the paper's n_buckets = 2L/m = {paper_buckets} with one round. **Duplicates**: every vector "
@@ -379,13 +393,14 @@ if tabs[3].open:
             f"LSH attention ({setup['n_hashes']} rounds, chunks of {setup['chunk_length']}, n_buckets = 2L/"
             f"{setup['chunk_length']}). Measured by `python bench/lsh.py`; shipped in assets/lsh_scaling.json.")
         with st.container(horizontal=True, gap="large"):
-            st.metric("LSH is faster beyond", f"≈ {crossover:,.0f} tokens", border=True,
+            st.metric("LSH is faster beyond", f"≈ {crossover:,.0f} tokens", border=True, height="stretch",
                       help="Where full / LSH time crosses 1, interpolated log-log between the measured lengths.")
             st.metric("At 16,384 tokens", f"{at_16k['full_ms'] / at_16k['lsh_ms']:.1f}× faster", border=True,
+                      height="stretch",
                       delta=f"{at_16k['full_mib'] / at_16k['lsh_mib']:.0f}× less memory", delta_color="off",
                       delta_arrow="off")
             st.metric(f"Longest input in {cap_mib / GiB:g} GiB",
-                      f"{table['longest_lsh']:,} vs {table['longest_full']:,}", border=True,
+                      f"{table['longest_lsh']:,} vs {table['longest_full']:,}", border=True, height="stretch",
                       delta=f"{grid_ratio:.0f}× more tokens with LSH", delta_color="off", delta_arrow="off",
                       help="On the benchmark's doubling grid of lengths; full attention beyond 16K from its formula.")
         finding = (
@@ -441,12 +456,13 @@ if tabs[3].open:
         left, right = st.columns(2, gap="large")
         with left:
             st.subheader("Time")
-            st.plotly_chart(scaling_time_figure(rows, crossover, live), key="lsh_time",
+            st.plotly_chart(scaling_time_figure(rows, crossover, live, text_scale=scale), key="lsh_time",
                             config=figure_config(image_format, "lsh-time"))
         with right:
             st.subheader("Peak memory")
             st.plotly_chart(scaling_memory_figure(rows, cap_mib, budget_mib=budget,
-                                                  budget_lengths=(budget_full, budget_lsh), live=live),
+                                                  budget_lengths=(budget_full, budget_lsh), live=live,
+                                                  text_scale=scale),
                             key="lsh_memory", config=figure_config(image_format, "lsh-memory"))
         st.caption(f"Log-log axes. Full attention is not run beyond 16K, where 2·L²·4 bytes would exceed the "
                    f"{cap_mib / GiB:g} GiB cap (dashed: that formula, which matches the measured points); LSH was "

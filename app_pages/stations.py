@@ -6,11 +6,20 @@ import numpy as np
 import streamlit as st
 
 from core.railway import BUNDLED_DIR
-from core.station_views import hop_distances, scenario_boardings, scenario_truth, sensitivity_to_rise, spread
+from core.station_views import (
+    closable_together,
+    hop_distances,
+    scenario_boardings,
+    scenario_truth,
+    sensitivity_to_rise,
+    spread,
+)
 from core.training import what_if
 from figures.attention_figures import figure_config
 from figures.railway_map import (
     INTERCHANGE,
+    MAP_WIDTH_PX,
+    PRESENTING_MAP_WIDTH_PX,
     congestion_map,
     embedding_figure,
     receptive_field_map,
@@ -19,6 +28,7 @@ from figures.railway_map import (
     station_value_map,
 )
 from figures.railway_results import change_figure, loss_figure, md_plain, results_figure, results_reading
+from ui.presentation import presenting, text_scale
 from ui.stations import (
     TrainingSettings,
     cached_world,
@@ -36,6 +46,10 @@ COLOUR_ORDER = ("truth", "gcn_skip", "gcn", "mlp")
 SHIBUYA = "JY20"
 CONCERT_FACTOR = 3.0
 MAX_DEPTH = 5
+CHANGED_STATIONS = 8  # bars in the what-if's effect
+TRAINING_TIME = "about 20 s (17–23 s measured)"  # the defaults (200 days, 200 epochs) on 2 CPU cores
+scale = text_scale()  # figures' text grows with the page's in presentation mode
+map_width = PRESENTING_MAP_WIDTH_PX if presenting() else MAP_WIDTH_PX  # the narrowest the maps' names are placed for
 
 st.title("🚉 Station congestion: a GCN on Tokyo's railway")
 intro, equation = st.columns([3, 2], gap="large")
@@ -53,10 +67,11 @@ with intro:
 with equation:
     st.latex(r"h_i' = \sigma\Big(b + \sum_{j \in N(i)} \tfrac{1}{c_{ij}}\, h_j W\Big)")
     st.markdown(
-        "**Message** — *board at a neighbour*: station j's state h_j W gets on, weighted by "
-        "1/c_ij = 1/√(d̃_i d̃_j), so busy junctions share theirs out.  \n"
-        "**Update** — *alight here*: station i adds up what arrives (its own state included), adds b, applies σ. "
-        "Stack k layers and a station hears from every station within k stops."
+        r"**Message** — *board at a neighbour*: station $j$'s state $h_j W$ gets on, weighted by "
+        r"$1/c_{ij} = 1/\sqrt{\tilde d_i \tilde d_j}$ ($\tilde d_i$: station $i$'s links + 1), so busy junctions "
+        "share theirs out.  \n"
+        r"**Update** — *alight here*: station $i$ adds up what arrives (its own state included), adds $b$, applies "
+        r"$\sigma$. Stack $k$ layers and a station hears from every station within $k$ stops."
     )
 
 with st.expander("📂 Use your own network (two CSV files)"):
@@ -120,6 +135,11 @@ for key in ("stations_raise", "stations_close"):  # drop choices that belong to 
     kept = [i for i in st.session_state.get(key, []) if isinstance(i, int) and 0 <= i < limit]
     if kept != st.session_state.get(key):  # assign only then: it rewrites the address bar (see app.py)
         st.session_state[key] = kept
+# The box of closed links shows only what the map applies: a link that would cut stations off stays open, and is
+# taken out of the box (before the box is drawn) with the reason.
+closures = closable_together(network, [links[k] for k in st.session_state.get("stations_close", [])])
+if closures.left_open:
+    st.session_state["stations_close"] = [links.index(link) for link in closures.closed]
 
 map_column, controls = st.columns([5, 4], gap="large")
 with controls:
@@ -128,7 +148,7 @@ with controls:
                            format_func=day_label)
     colour = st.segmented_control("Colour the stations by the crowding of", colours,
                                   key="stations_colour", bind="query-params",
-                                  format_func=MODEL_LABELS.get,
+                                  format_func=lambda kind: MODEL_LABELS[kind],
                                   help="The simulator's crowding is the truth; a model's is its prediction from that "
                                        "day's boardings alone.")
     colour = colour or "truth"
@@ -144,27 +164,28 @@ with controls:
                       help="Three times the usual boardings at Shibuya; where those riders go is the day's usual "
                            "mix of destinations.")
         st.button("↺ Back to normal", on_click=reset_scenario, key="stations_reset")
+    effect = st.container()  # always drawn, filled once the day is simulated: the effect shows under the buttons
     raised = st.multiselect("Raise boardings at", range(len(names)), key="stations_raise", bind="query-params",
                             format_func=lambda i: names[i], placeholder="choose stations")
     st.session_state.setdefault("stations_factor", 2.0)
     factor = st.slider("…by a factor of", 1.0, 4.0, step=0.25,
                        key="stations_factor", bind="query-params", format="×%.2f")
     closing = st.multiselect("Close links (remove one to reopen it)", range(len(links)),
-                             key="stations_close", bind="query-params",
+                             key="stations_close", bind="query-params", select_all=False,
                              format_func=lambda k: " – ".join(names[network.index[s]] for s in links[k]),
                              placeholder="choose links")
+    with st.container():  # always drawn, so the widgets below keep their place (see app.py)
+        for link, cut_off in closures.left_open:
+            st.warning(f"**{md_plain(' – '.join(names[network.index[s]] for s in link))} stays open**: closing it "
+                       f"as well would cut {md_plain(', '.join(names[network.index[s]] for s in cut_off))} off "
+                       "from the rest of the network.", icon="🚧")
     st.caption("Boardings are where trips start; the riders go to that day's usual mix of destinations. The "
                "simulator re-routes every trip around closed links; the models only see the new edges.")
 
 base = world.demand.boardings[day]
 boardings = scenario_boardings(base, raised, factor)
 closed = [links[k] for k in closing]
-try:
-    truth = scenario_truth(world, day, boardings, closed)
-except ValueError as error:
-    controls.warning(f"{md_plain(str(error))}. The links are left open.", icon="🚧")
-    closed = []
-    truth = scenario_truth(world, day, boardings, closed)
+truth = scenario_truth(world, day, boardings, closed)
 scenario = bool(raised) and factor != 1.0 or bool(closed)
 predictions = normal = None
 if trained is not None:
@@ -172,34 +193,38 @@ if trained is not None:
     normal = what_if(trained.experiment, day, base)
 
 with map_column:
-    shown = truth if colour == "truth" else predictions.predicted[colour]
-    what = "simulator's crowding (truth)" if colour == "truth" else f"{MODEL_LABELS[colour]}'s predicted crowding"
+    if colour == "truth" or predictions is None:
+        shown, what = truth, "simulator's crowding (truth)"
+    else:
+        shown, what = predictions.predicted[colour], f"{MODEL_LABELS[colour]}'s predicted crowding"
     st.markdown(f"##### {day_label(day)[0].upper()}{day_label(day)[1:]}: {what}")
     figure = congestion_map(
         network, shown, truth=None if colour == "truth" else truth,
         closed_links=closed, raised={i: f"×{factor:g}" for i in raised} if factor != 1.0 else None,
-        boardings=boardings,
+        boardings=boardings, width_px=map_width, text_scale=scale,
     )
     st.plotly_chart(figure, key="stations_map", config=figure_config("png", "station-congestion"))
-    st.caption("Colour: crowding on the trains at each station that day, % of capacity on its busiest link "
-               "(100 % = every seat and strap taken). Marker area: the day's boardings. Line colours: JR's. Hover a "
-               "station for its exact numbers and its Japanese name; drag to pan, double-click to reset.")
+    st.caption("Colour: crowding on the trains at each station that day, % of capacity on its busiest link. The "
+               "transport ministry's guide: 100 % = every seat and strap taken, 150 % = room to open a newspaper, "
+               "200 % = bodies touch. Marker area: the day's boardings. Line colours: JR's. Hover a station for its "
+               "exact numbers and its Japanese name; drag to pan, double-click to reset.")
 
-with controls:
+with effect:
     if scenario:
         truth_before = world.intact.crowding[day]
         change = truth - truth_before
         biggest = int(np.argmax(np.abs(change)))
         st.metric(f"Biggest change (simulator): {names[biggest]}", f"{truth[biggest]:.0f} %",
                   f"{change[biggest]:+.0f} percentage points")
-        if predictions is not None:
+        if predictions is not None and normal is not None:
             st.plotly_chart(
                 change_figure(names, change, {MODEL_LABELS[k]: predictions.predicted[k] - normal.predicted[k]
-                                              for k in ("gcn_skip", "gcn", "mlp")}, top=8),
+                                              for k in ("gcn_skip", "gcn", "mlp")}, top=CHANGED_STATIONS,
+                              text_scale=scale),
                 key="stations_change", config=figure_config("png", "what-if-change"),
             )
-            st.caption("The 8 stations whose crowding changed most in the simulator, and what each model "
-                       "predicted for them (percentage points, against the same day without the change).")
+            st.caption(f"The {CHANGED_STATIONS} stations whose crowding changed most in the simulator, and what each "
+                       "model predicted for them (percentage points, against the same day without the change).")
         else:
             st.caption("Train the models to compare their predicted change with the simulator's.")
 
@@ -217,9 +242,12 @@ with form_column:
                            key="stations_epochs", bind="query-params")
         submitted = st.form_submit_button("🚂 Train GCN, GCN + skip, MLP and ridge", type="primary",
                                           key="stations_train")
-    st.caption("Three neural models (3 layers, 32 hidden units) each train three times — on ¾ of the days, with a "
-               "quarter of the stations' crowding hidden, and on the control label — and a ridge is fitted in closed "
-               "form: about 15 s with the defaults on two idle CPU cores.")
+    st.caption("The two GCNs read each station's boardings and its neighbours' (3 layers: up to 3 stops away); the "
+               "MLP reads a station's own boardings only; the ridge is a linear regression fitted station by "
+               "station on every station's boardings. Each of the three neural models (32 hidden units) trains three "
+               "times — on ¾ of the days, with a quarter of the stations' crowding hidden, and on the control label. "
+               f"With the defaults that takes {TRAINING_TIME} on this app's two CPU cores, and up to twice as long "
+               "while other visitors keep them busy; twice the epochs take twice as long. The bar below follows it.")
     status_area = st.empty()
 with loss_column:
     loss_chart = st.empty()
@@ -237,7 +265,7 @@ if submitted:
                 bar.progress(history.fraction(), text=history.current())
                 if time.monotonic() - shown_at[0] > 0.4 or history.fraction() >= 1.0:
                     shown_at[0], shown_at[1] = time.monotonic(), shown_at[1] + 1
-                    loss_chart.plotly_chart(loss_figure(history.curves, history.epochs),
+                    loss_chart.plotly_chart(loss_figure(history.curves, history.epochs, text_scale=scale),
                                             key=f"stations_loss_live_{shown_at[1]}")
 
             try:
@@ -252,8 +280,8 @@ if submitted:
 with st.container():  # always drawn, so the widgets below keep their place (see app.py)
     if trained is not None:
         with loss_column:
-            loss_chart.plotly_chart(loss_figure(trained.history.curves, trained.history.epochs), key="stations_loss",
-                                    config=figure_config("png", "loss-curves"))
+            loss_chart.plotly_chart(loss_figure(trained.history.curves, trained.history.epochs, text_scale=scale),
+                                    key="stations_loss", config=figure_config("png", "loss-curves"))
             st.caption("Mean squared error of crowding / 100 on the test days (solid) and the training days (dotted), "
                        "log scale. Each panel is one way of testing.")
         with form_column:
@@ -261,16 +289,16 @@ with st.container():  # always drawn, so the widgets below keep their place (see
                        f"{settings.seed}). The map above can now show the predictions.", icon="✅")
         scores, evaluations = shown_scores(trained, choice.closed_link is not None)
         st.subheader("Results")
-        table_column, reading_column = st.columns([4, 3], gap="large")
-        with table_column:
-            st.plotly_chart(results_figure(scores, evaluations, closed_link=closed_name), key="stations_results",
-                            config=figure_config("png", "results"))
-            st.caption("R²: share of the day-to-day and station-to-station variation in crowding explained (1 = "
-                       "perfect, 0 = no better than the average; below 0 shown as 0). MAE: mean absolute error in "
-                       "percentage points of crowding. One seed: numbers move by a few hundredths between seeds.")
-        with reading_column:
-            for sentence in results_reading(scores, closed_link=closed_name):
-                st.markdown(sentence)
+        st.plotly_chart(results_figure(scores, evaluations, closed_link=closed_name, text_scale=scale),
+                        key="stations_results", config=figure_config("png", "results"))
+        st.caption("R²: share of the day-to-day and station-to-station variation in crowding explained (1 = "
+                   "perfect, 0 = no better than always guessing the average, below 0 = worse than that; the colour "
+                   "stops at 0, so such cells stay white). MAE: mean absolute error in percentage points of crowding. "
+                   "One seed: numbers move by a few hundredths between seeds.")
+        sentences = results_reading(scores, closed_link=closed_name)
+        for row in range(0, len(sentences), 2):  # the reading, two evaluations side by side
+            for column, sentence in zip(st.columns(2, gap="large"), sentences[row:row + 2], strict=False):
+                column.markdown(sentence)
     else:
         with loss_column:
             loss_chart.info("The loss curves appear here while the models train.", icon="📉")
@@ -296,16 +324,17 @@ with pick_column:
         "retraining."
     )
 with field_column:
-    st.plotly_chart(receptive_field_map(network, hops, focus, depth, height_px=620), key="stations_field",
-                    config=figure_config("png", "receptive-field"))
+    st.plotly_chart(receptive_field_map(network, hops, focus, depth, height_px=620, width_px=map_width,
+                                        text_scale=scale),
+                    key="stations_field", config=figure_config("png", "receptive-field"))
 
 st.subheader("Layer by layer: a signal spreading from the station")
-st.plotly_chart(spread_figure(network, spread(network, focus, max(depth, 1)), focus), key="stations_spread",
-                config=figure_config("png", "spread"))
+st.plotly_chart(spread_figure(network, spread(network, focus, max(depth, 1)), focus, text_scale=scale),
+                key="stations_spread", config=figure_config("png", "spread"))
 st.caption(f"A unit signal starts at {md_plain(names[focus])}; each panel applies one more graph convolution with "
-           "W = 1 and no bias (Â h). Colour: the signal at each station, relative to that panel's largest; hollow: "
-           "not reached yet. Because Â is symmetric, the same numbers say how much each station contributes to "
-           f"{md_plain(names[focus])}'s own state after that many layers.")
+           r"$W = 1$ and no bias ($\hat A h$). Colour: the signal at each station, relative to that panel's largest; "
+           r"hollow: not reached yet. Because $\hat A$ is symmetric, the same numbers say how much each station "
+           f"contributes to {md_plain(names[focus])}'s own state after that many layers.")
 with st.container():  # always drawn, so the widgets below keep their place (see app.py)
     if trained is not None:
         model = trained.experiment.models["gcn_skip"]
@@ -316,6 +345,7 @@ with st.container():  # always drawn, so the widgets below keep their place (see
                 station_value_map(
                     network, gradient, colorbar_title="pp per +10 % boardings", colorscale="RdBu_r",
                     cmin=-largest, cmax=largest, ticks=None, value_format="{:+.2f} pp", height_px=620,
+                    width_px=map_width, text_scale=scale,
                 ),
                 key="stations_sensitivity", config=figure_config("png", "sensitivity"),
             )
@@ -328,7 +358,7 @@ with st.container():  # always drawn, so the widgets below keep their place (see
 st.header("Kipf's moment: structure before any training")
 st.markdown(
     "Thomas Kipf's observation: a 3-layer GCN with **random, untrained** weights, fed nothing but each node's "
-    "identity (X = I), already places nodes by their position in the graph — because every layer mixes a node "
+    "identity ($X = I$), already places nodes by their position in the graph — because every layer mixes a node "
     "with its neighbours. Below, its 2-D output for this railway and for Zachary's karate club (34 members whose "
     "club split in two)."
 )
@@ -338,19 +368,19 @@ rail_column, karate_column = st.columns(2, gap="large")
 with rail_column:
     points = railway_embedding(choice.key, int(kipf_seed), network)
     big = np.argsort(-network.boardings())[:6]
+    st.markdown("##### This railway, coloured by line")
     st.plotly_chart(
         embedding_figure(points, station_lines(network, interchange=INTERCHANGE),
-                         labels={int(i): names[i] for i in big}, edges=network.edge_index(),
-                         title="This railway, coloured by line"),
+                         labels={int(i): names[i] for i in big}, edges=network.edge_index(), text_scale=scale),
         key="stations_kipf_railway", config=figure_config("png", "kipf-railway"),
     )
     st.caption("Stations coloured by the line that serves them (dark: an interchange), the links drawn between them: "
                "stations next to each other on the map land next to each other here. The six busiest are named.")
 with karate_column:
     karate_points, clubs = karate_embedding(int(kipf_seed))
+    st.markdown("##### Zachary's karate club, coloured by the club each member joined")
     st.plotly_chart(
-        embedding_figure(karate_points, clubs, labels={0: "Mr. Hi", 33: "the officer"},
-                         title="Zachary's karate club, coloured by the club each member joined"),
+        embedding_figure(karate_points, clubs, labels={0: "Mr. Hi", 33: "the officer"}, text_scale=scale),
         key="stations_kipf_karate", config=figure_config("png", "kipf-karate"),
     )
     st.caption("Nobody told the network who joined which club, and no weight was trained; the two groups still "

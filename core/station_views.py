@@ -5,7 +5,8 @@ hop distances, a signal spreading layer by layer through graph convolutions, and
   of days (the same handling factors, days and held-out-days split), so the page can show the simulator's crowding
   before the models are trained, and the trained models' predictions on the very same days afterwards.
 - ``scenario_truth`` is the simulator's crowding on one day of that world with changed boardings and links closed:
-  the truth of ``core.training.what_if``, available without an experiment.
+  the truth of ``core.training.what_if``, available without an experiment; ``closable_together`` picks, from the
+  links a user asks to close, those that can close without cutting any station off.
 - ``spread`` applies ``core.gcn.GraphConvolution`` with W = 1 and no bias, layer after layer, to a signal that
   starts at one station: layer l holds Â^l e_s. Because the symmetric Â is symmetric, it is at once how far the
   station's signal reaches and how much each station contributes to the station's own state after l layers; it is
@@ -77,6 +78,34 @@ def non_bridge_links(network: RailwayNetwork) -> list[tuple[str, str]]:
     bridges = {frozenset(edge) for edge in nx.bridges(network.to_networkx())}
     pairs = [(link.source, link.target) for link in network.links]
     return [pair for pair in pairs if frozenset(pair) not in bridges]
+
+
+@dataclass(frozen=True)
+class Closures:
+    """Links asked to close, split into those that close together and those left open, with why."""
+
+    closed: list[tuple[str, str]]  # in the order asked
+    left_open: list[tuple[tuple[str, str], list[str]]]  # (link, ids of the stations its closing would cut off)
+
+
+def closable_together(network: RailwayNetwork, links: Sequence[tuple[str, str]]) -> Closures:
+    """Close ``links`` (station-id pairs) one by one, in order, keeping each only if the network stays connected.
+
+    A link whose closing would disconnect the network, with the links kept before it, stays open; the stations it
+    would cut off (the smaller side) say why.
+    """
+    graph = network.to_networkx()
+    closed: list[tuple[str, str]] = []
+    left_open: list[tuple[tuple[str, str], list[str]]] = []
+    for link in links:
+        graph.remove_edge(*link)
+        if nx.is_connected(graph):
+            closed.append(link)
+            continue
+        cut_off = min(nx.connected_components(graph), key=len)
+        graph.add_edge(*link)
+        left_open.append((link, [station.id for station in network.stations if station.id in cut_off]))
+    return Closures(closed, left_open)
 
 
 def busiest_closable_link(network: RailwayNetwork) -> tuple[str, str] | None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
 MAX_CHARACTERS = 20_000  # longer input is cut before tokenizing; the model sees at most ~512 tokens anyway
 
 _BYTE_LEVEL_SPACE = ("Ġ", "▁")  # RoBERTa / GPT-2 and SentencePiece mark a leading space with these
+# A written word that tokenizers split at its inner apostrophe or hyphen ("didn't" → didn ' t, "well-known"): letters
+# or digits joined by ' ’ or -, with no space. Punctuation around it ("tired.", "(it)") stays outside.
+_JOINED_WORD = re.compile(r"\w+(?:['’-]\w+)+")
 
 
 class EmptyTextError(ValueError):
@@ -78,7 +82,8 @@ def _readable(token: str) -> str:
 
 
 def _words(tokens, sentences, word_ids, offsets, texts) -> tuple[Word, ...]:
-    """Group token positions into words: tokens sharing (sentence, word id); each special token alone."""
+    """Group token positions into words: tokens sharing (sentence, word id), then the tokenizer's words that one
+    written word holds joined into it (``_join_written_words``); each special token alone."""
     words: list[Word] = []
     current_key = None
     for position, (token, sentence, word_id, (start, end)) in enumerate(zip(tokens, sentences, word_ids, offsets)):
@@ -92,7 +97,30 @@ def _words(tokens, sentences, word_ids, offsets, texts) -> tuple[Word, ...]:
         else:
             words.append(Word(texts[sentence][start:end], (position,), sentence, (start, end)))
         current_key = key
-    return tuple(words)
+    return _join_written_words(words, texts)
+
+
+def _join_written_words(words: list[Word], texts: tuple[str, str]) -> tuple[Word, ...]:
+    """Merge neighbouring words that lie inside one written word of the text (``_JOINED_WORD``: "didn't",
+    "well-known"), so that words follow the typed characters; CJK text, without apostrophes, is left as it is."""
+    written = [{(m.start(), m.end()) for m in _JOINED_WORD.finditer(text)} for text in texts]  # per sentence
+
+    def inside(word: Word) -> tuple[int, int] | None:
+        """The written word that holds ``word``, if any."""
+        if word.span is None:
+            return None
+        return next((w for w in written[word.sentence] if w[0] <= word.span[0] and word.span[1] <= w[1]), None)
+
+    merged: list[Word] = []
+    for word in words:
+        home = inside(word)
+        last = merged[-1] if merged else None
+        if home is not None and last is not None and last.sentence == word.sentence and inside(last) == home:
+            span = (last.span[0], word.span[1])
+            merged[-1] = Word(texts[word.sentence][span[0]:span[1]], last.tokens + word.tokens, word.sentence, span)
+        else:
+            merged.append(word)
+    return tuple(merged)
 
 
 def tokenize(tokenizer, text: str, pair: str | None = None, max_tokens: int = 512) -> Tokenized:

@@ -34,6 +34,18 @@ def attention_view(tokenized: Tokenized, attentions: np.ndarray, options: ViewOp
     return labels, attentions
 
 
+def view_position(tokenized: Tokenized, word: int, options: ViewOptions) -> int | None:
+    """Where word ``word`` (an index into ``tokenized.words``) stands in ``attention_view``'s labels: the word
+    itself, or its first token in token units; None when the view hides it (a special token)."""
+    if options.words:
+        special, index = [w.special for w in tokenized.words], word
+    else:
+        special, index = list(tokenized.special), tokenized.words[word].tokens[0]
+    if not options.hide_special or all(special):
+        return index
+    return None if special[index] else index - sum(special[:index])
+
+
 def head_matrix(attentions: np.ndarray, layer: int, head: int | None) -> np.ndarray:
     """One head's (n, n) matrix, or the mean over the layer's heads when ``head`` is None (rows stay stochastic)."""
     return attentions[layer].mean(axis=0) if head is None else attentions[layer, head]

@@ -8,18 +8,23 @@ entities): it shows literally and can never be read as markup.
 from __future__ import annotations
 
 import html
+import itertools
+import math
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
 COLORSCALE = "Blues"
 ACCENT = "#f76707"  # selection outline: orange stands out on the blue scale
-FONT = dict(family='system-ui, "Helvetica Neue", Arial, sans-serif', size=14, color="#212529")
-UPRIGHT_TICK_CHARS = 40  # heatmap: up to this many characters in all, the column labels fit side by side
+FONT_PX = 14
+FONT = dict(family='system-ui, "Helvetica Neue", Arial, sans-serif', size=FONT_PX, color="#212529")
 TILE_GAP = 0.08  # overview: gap between tiles, as a share of a tile's side
 OVERVIEW_WIDTH_PX = 1000
-OVERVIEW_MARGIN = dict(l=44, r=8, t=30, b=8)
+OVERVIEW_MARGIN = dict(l=52, r=34, t=44, b=6)  # head labels and title on top; the right margin holds the modebar
+SHADES = 254  # overview: a tile's shading is sent as one byte, 1…255; 0 marks the white gaps between tiles
 IMAGE_FORMATS = ("png", "svg")
 
 
@@ -29,52 +34,125 @@ def plain(text: str) -> str:
 
 
 def heatmap_figure(
-    attention: np.ndarray, from_labels: Sequence[str], to_labels: Sequence[str], *, title: str = ""
+    attention: np.ndarray, from_labels: Sequence[str], to_labels: Sequence[str], *, title: str = "",
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """One head's attention (n × m) as a heatmap: rows = from (queries) top to bottom in sentence order, columns =
-    to (keys); square cells; hover gives both tokens, their indices and the exact weight."""
+    to (keys); square cells sized by the token count (``heatmap_cell_px``) so that every label stays readable, the
+    figure as large as they need; hover gives both tokens, their indices and the exact weight.
+
+    The axes are categories named "label (index)" (unique even when a word repeats), shown by their label alone:
+    the hover reads the names, so no per-cell hover text is sent (at 128 tokens that text was ~500 KB).
+    """
     n, m = attention.shape
     if (n, m) != (len(from_labels), len(to_labels)):
         raise ValueError(f"attention {attention.shape} does not match {len(from_labels)} × {len(to_labels)} labels")
     sources, targets = [plain(label) for label in from_labels], [plain(label) for label in to_labels]
-    hover = [[f"from {sources[i]} ({i}) → to {targets[j]} ({j})" for j in range(m)] for i in range(n)]  # (n, m)
+    rows, columns = indexed_names(sources), indexed_names(targets)
+    cell = heatmap_cell_px(max(n, m), text_scale)
+    tick_px = heatmap_tick_px(cell, text_scale)
+    column_widths = [label_px(label, tick_px) for label in to_labels]
+    upright = all((a + b) / 2 <= cell - 1 for a, b in itertools.pairwise(column_widths))  # neighbours clear
+    widest = max((label_px(label, tick_px) for label in [*from_labels, *to_labels]), default=tick_px)
+    title_px = round(FONT_PX * text_scale * 1.6)  # an axis title's line
+    bar_px = min(320, max(m * cell, round(160 * text_scale)))  # the colour bar, with room for its title
+    margin = dict(l=round(widest + title_px + 10), r=16, b=round(96 * text_scale),
+                  t=round((tick_px * 1.4 if upright else widest) + title_px + 12 + (title_px if title else 0)))
     heatmap = go.Heatmap(
-        z=attention,
-        x=np.arange(m),
-        y=np.arange(n),
-        text=hover,
-        hovertemplate="%{text}: %{z:.3f}<extra></extra>",
+        z=attention.astype(np.float32),  # sent as 4-byte binary (plotly's typed arrays); hover shows 3 decimals
+        x=columns,
+        y=rows,
+        hovertemplate="from %{y} → to %{x}: %{z:.3f}<extra></extra>",
         colorscale=COLORSCALE,
         zmin=0.0,
-        colorbar=dict(  # under the matrix, so that a narrow column gives its width to the cells
-            orientation="h", y=-0.03, yanchor="top", len=0.8, thickness=12, outlinewidth=0,
-            title=dict(text="attention weight", side="top"),
+        colorbar=dict(  # under the matrix: the figure's width stays the matrix's
+            orientation="h", y=-8 / (n * cell), yanchor="top", lenmode="pixels", len=bar_px,
+            xanchor="left", x=0.0, thickness=12, outlinewidth=0, title=dict(text="attention weight", side="top"),
         ),
     )
     figure = go.Figure(heatmap)
     figure.update_layout(
-        title=dict(text=plain(title), x=0.0, xanchor="left", yref="container", y=0.98, automargin=True),
-        font=FONT,
-        height=min(900, 420 + 10 * max(n, m)),
-        margin=dict(l=10, r=10, t=10, b=10),
+        title=dict(text=plain(title), x=0.0, xanchor="left", yref="container", y=0.99, yanchor="top"),
+        font=scaled_font(text_scale),
+        width=margin["l"] + margin["r"] + max(m * cell, bar_px),  # a short sentence leaves the bar room on the right
+        height=margin["t"] + margin["b"] + n * cell,
+        margin=margin,
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
+        template=None,  # plotly's default template is 6.5 KB per figure, and Streamlit's theme replaces it
     )
-    axes = dict(tickmode="array", showgrid=False, zeroline=False, constrain="domain")
+    axes = dict(tickmode="array", showgrid=False, zeroline=False, ticks="", automargin=False)
     figure.update_xaxes(
-        title_text="to (keys)", side="top", tickvals=list(range(m)), ticktext=targets,
-        tickangle=0 if sum(map(len, to_labels)) <= UPRIGHT_TICK_CHARS else -60, tickfont_size=tick_font_px(m), **axes,
+        title_text="to (keys)", side="top", tickvals=columns, ticktext=targets, tickangle=0 if upright else -90,
+        tickfont_size=tick_px, constrain="domain", constraintoward="left", **axes,
     )
-    figure.update_yaxes(  # squeezed towards the colour bar when the figure is taller than wide
-        title_text="from (queries)", tickvals=list(range(n)), ticktext=sources, tickfont_size=tick_font_px(n),
-        autorange="reversed", scaleanchor="x", constraintoward="bottom", **axes,
+    figure.update_yaxes(  # square cells even where a page stretches the figure to its column's width
+        title_text="from (queries)", tickvals=rows, ticktext=sources, tickfont_size=tick_px, autorange="reversed",
+        scaleanchor="x", constrain="domain", **axes,
     )
     return figure
 
 
-def tick_font_px(count: int) -> int:
-    """Tick label size for ``count`` labels along a heatmap axis: smaller as they get more, 9 to 14 px."""
-    return max(9, min(14, 360 // max(count, 1)))
+HEATMAP_WIDTHS_PX = (460, 940)  # two heatmaps side by side (gap "medium") in the page at 1440 px, or one alone
+
+
+def fit_heatmap(figure: go.Figure, widths_px: Sequence[int] = HEATMAP_WIDTHS_PX) -> go.Figure:
+    """A heatmap of figures.attention_figures.heatmap_figure (square cells sized by the token count) shrunk to the
+    narrowest of ``widths_px`` (ascending) at which a cell still holds a line of its labels, else to the widest; never
+    grown. Cells stay square; where they are thinner than a line of label, every second, third… label is kept (hover
+    names every cell). A matrix narrower than its colour bar or the bar's title gets room for them on its right."""
+    layout, heatmap = figure.layout, figure.data[0]
+    rows, columns = len(heatmap.y), len(heatmap.x)
+    margin_x, margin_y = layout.margin.l + layout.margin.r, layout.margin.t + layout.margin.b
+    line = 1.2 * max(layout.xaxis.tickfont.size, layout.yaxis.tickfont.size)
+    if layout.xaxis.tickangle == 0:  # upright column labels need their width
+        line = max(line, max(map(len, layout.xaxis.ticktext)) * GLYPH_WIDTH * layout.xaxis.tickfont.size)
+    fitting = [(width - margin_x) / columns for width in widths_px]
+    cell = min((layout.width - margin_x) / columns, next((c for c in fitting if c >= line), fitting[-1]))
+    step = math.ceil(line / cell)
+    colour_bar_px = max(heatmap.colorbar.len if heatmap.colorbar.lenmode == "pixels" else 0,
+                        len(heatmap.colorbar.title.text or "") * GLYPH_WIDTH * layout.font.size)
+    spare = max(0, math.ceil(colour_bar_px - columns * cell))  # the bar and its title start where the matrix does
+    figure.update_layout(width=round(margin_x + columns * cell) + spare, height=round(margin_y + rows * cell),
+                         margin_r=layout.margin.r + spare)
+    for axis in (layout.xaxis, layout.yaxis):
+        axis.update(tickvals=axis.tickvals[::step], ticktext=axis.ticktext[::step])
+    return figure
+
+
+GLYPH_WIDTH = 0.62  # a character of the sans-serif font, in font sizes (estimated on the wide side)…
+WIDE_GLYPH_WIDTH = 1.0  # …and a CJK character, one font size square
+
+
+def label_px(label: str, font_px: float) -> float:
+    """Estimated width of ``label`` set at ``font_px``: CJK (East Asian wide) characters are twice as wide."""
+    return font_px * sum(WIDE_GLYPH_WIDTH if unicodedata.east_asian_width(c) in "WF" else GLYPH_WIDTH for c in label)
+MIN_HEATMAP_TICK_PX = 9  # the smallest label a heatmap draws (at text_scale 1)
+HEATMAP_SIDE_PX = 480  # a heatmap aims at this side…
+MAX_HEATMAP_CELL_PX = 30  # …with cells no larger than this…
+
+
+def heatmap_cell_px(count: int, text_scale: float = 1.0) -> int:
+    """Side of a heatmap cell for ``count`` rows or columns: HEATMAP_SIDE_PX shared out, clamped so that a label of
+    MIN_HEATMAP_TICK_PX (× text_scale) fits its row and a short sentence does not blow up."""
+    smallest = math.ceil(MIN_HEATMAP_TICK_PX * text_scale * 1.2)  # a line of the smallest label
+    largest = round(MAX_HEATMAP_CELL_PX * text_scale)
+    return int(min(largest, max(smallest, HEATMAP_SIDE_PX * text_scale // max(count, 1))))
+
+
+def heatmap_tick_px(cell_px: int, text_scale: float = 1.0) -> int:
+    """Label size for rows of ``cell_px``: as large as the row allows, 9 to 14 px (× text_scale)."""
+    return int(min(14 * text_scale, max(MIN_HEATMAP_TICK_PX * text_scale, cell_px / 1.2)))
+
+
+def indexed_names(labels: Sequence[str]) -> list[str]:
+    """"label (index)" for every label: unique category names for a heatmap axis, read back by its hover."""
+    return [f"{label} ({index})" for index, label in enumerate(labels)]
+
+
+def scaled_font(text_scale: float = 1.0) -> dict:
+    """The figures' font, its size multiplied by ``text_scale`` (presentation mode: 1.25)."""
+    return {**FONT, "size": round(FONT_PX * text_scale)}
 
 
 def average_pool(attention: np.ndarray, size: int) -> np.ndarray:
@@ -93,6 +171,19 @@ def overview_tiles(attention: np.ndarray, max_tile: int) -> np.ndarray:
     return np.divide(tiles, largest, out=np.zeros_like(tiles, dtype=float), where=largest > 0)
 
 
+def shades(tiles: np.ndarray) -> np.ndarray:
+    """Tiles in [0, 1] as bytes 1…255 (1 + SHADES · value, rounded): one byte a cell on the wire, 0 left free for
+    the gaps."""
+    return (1 + np.rint(SHADES * np.clip(tiles, 0.0, 1.0))).astype(np.uint8)
+
+
+def gap_colorscale() -> list[list]:
+    """COLORSCALE over the shades 1…255, with 0 (the gaps between tiles) white."""
+    scale = plotly.colors.get_colorscale(COLORSCALE)
+    first = 1 / (SHADES + 1)
+    return [[0.0, "#ffffff"]] + [[first + (1 - first) * position, colour] for position, colour in scale]
+
+
 def tile_origin(index: int | np.ndarray) -> float | np.ndarray:
     """Overview: left (or top) edge of tile ``index``, in axis units (a tile is 1 × 1, tiles TILE_GAP apart)."""
     return index * (1 + TILE_GAP)
@@ -108,11 +199,11 @@ def axis_range(count: int) -> list[float]:
     return [-TILE_GAP, tile_origin(count)]
 
 
-def mosaic(tiles: np.ndarray) -> np.ndarray:
-    """Tiles (layers, heads, t, t) in one array (layers·(t+1) − 1, heads·(t+1) − 1), a NaN row or column between
-    neighbouring tiles."""
+def mosaic(tiles: np.ndarray, gap: float = np.nan) -> np.ndarray:
+    """Tiles (layers, heads, t, t) in one array (layers·(t+1) − 1, heads·(t+1) − 1), a row or column of ``gap``
+    between neighbouring tiles."""
     layers, heads, t, _ = tiles.shape
-    padded = np.pad(tiles, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=np.nan)  # (layers, heads, t+1, t+1)
+    padded = np.pad(tiles, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=gap)  # (layers, heads, t+1, t+1)
     return padded.transpose(0, 2, 1, 3).reshape(layers * (t + 1), heads * (t + 1))[:-1, :-1]
 
 
@@ -161,41 +252,47 @@ def overview_figure(
     attention: np.ndarray,
     *,
     selected: tuple[int, int | None] | None = None,
-    max_tile: int = 24,
+    max_tile: int = 20,
     width_px: int = OVERVIEW_WIDTH_PX,
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """All heads of ``attention`` (layers, heads, n, n) as one grid of small heatmaps: rows = layers (layer 1 on
-    top), columns = heads, each tile shaded relative to its own maximum; ``selected`` (layer, head), 0-based, is
-    outlined (head None outlines the layer). Clicks come back as point indices: see ``tile_from_point_index``."""
+    top), columns = heads, each tile shaded relative to its own maximum (in 255 shades: ``shades``); ``selected``
+    (layer, head), 0-based, is outlined (head None outlines the layer). Clicks come back as point indices: see
+    ``tile_from_point_index``."""
     layers, heads = attention.shape[:2]
     tiles = overview_tiles(attention, max_tile)  # (layers, heads, t, t)
     t = tiles.shape[-1]
-    plot_width = width_px - OVERVIEW_MARGIN["l"] - OVERVIEW_MARGIN["r"]
+    margin = {side: round(px * text_scale) for side, px in OVERVIEW_MARGIN.items()}
+    plot_width = width_px - margin["l"] - margin["r"]
     px_per_unit = plot_width / np.ptp(axis_range(heads))
     heatmap = go.Heatmap(
-        z=mosaic(tiles), x=cell_edges(heads, t), y=cell_edges(layers, t),
-        colorscale=COLORSCALE, zmin=0.0, zmax=1.0, showscale=False, hoverinfo="skip",
+        z=mosaic(shades(tiles), gap=0), x=cell_edges(heads, t), y=cell_edges(layers, t),
+        colorscale=gap_colorscale(), zmin=0, zmax=SHADES + 1, showscale=False, hoverinfo="skip",
     )
     figure = go.Figure([heatmap, tile_markers(layers, heads, size_px=px_per_unit)])
-    axes = dict(tickmode="array", showgrid=False, zeroline=False, ticks="", fixedrange=True)
+    axes = dict(tickmode="array", showgrid=False, zeroline=False, ticks="", fixedrange=True, tickangle=0,
+                title_standoff=4)
     figure.update_xaxes(
-        side="top", tickvals=tile_centres(heads), ticktext=[f"H{h + 1}" for h in range(heads)],
+        side="top", tickvals=tile_centres(heads), ticktext=[str(h + 1) for h in range(heads)], title_text="head",
         range=axis_range(heads), **axes,
     )
     figure.update_yaxes(
-        tickvals=tile_centres(layers), ticktext=[f"L{layer + 1}" for layer in range(layers)],
-        range=axis_range(layers)[::-1], scaleanchor="x", **axes,
+        tickvals=tile_centres(layers), ticktext=[str(layer + 1) for layer in range(layers)], title_text="layer",
+        range=axis_range(layers)[::-1], **axes,  # no scaleanchor: the figure fills its column, tiles near square
     )
     figure.update_layout(
-        font=FONT,
+        font=scaled_font(text_scale),
         width=width_px,
-        height=round(px_per_unit * np.ptp(axis_range(layers))) + OVERVIEW_MARGIN["t"] + OVERVIEW_MARGIN["b"],
-        margin=OVERVIEW_MARGIN,
+        height=round(px_per_unit * np.ptp(axis_range(layers))) + margin["t"] + margin["b"],
+        margin=margin,
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
+        template=None,  # plotly's default template is 6.5 KB per figure, and Streamlit's theme replaces it
         hovermode="closest",
         hoverdistance=-1,  # every point of the plot is over some tile
         dragmode=False,
+        modebar=dict(orientation="v"),  # in the right margin, clear of the head labels
         shapes=[selection_outline(selected, heads)] if selected is not None else [],
     )
     return figure

@@ -39,10 +39,10 @@ FONT_PX = 18
 CHAR_PX = 0.6 * FONT_PX  # average glyph width of a sans-serif font, rounded up
 BOX_MARGIN = {"top": 4, "right": 7, "bottom": 4, "left": 7}  # label to box border, pixels
 MIN_BOX_PX = 44
+ARC_MIN_BOX_PX = 30  # arc layout: boxes as narrow as their words, so that more of a sentence fits across
 BOX_HEIGHT_PX = 1.2 * FONT_PX + BOX_MARGIN["top"] + BOX_MARGIN["bottom"]
 GAP_PX = 14  # between neighbouring boxes
-STAGGER_ABOVE_PX = 1100  # arc layout: a sentence wider than this on one line is set in two staggered rows
-MIN_STEP_PX = 24  # arc layout, two rows: least horizontal step from one word to the next
+ARC_GAP_PX = 8  # arc layout: between neighbouring words on the line
 ROW_PX = BOX_HEIGHT_PX + 5  # columns layout: one token per row
 COLUMN_GAP_PX = 440  # columns layout: room for the edges between the inner sides of the two columns
 MIN_RADIUS_PX = 150  # circle layout: room for the edges of a short sentence
@@ -50,19 +50,24 @@ FORCE_SPREAD_PX = 65  # force layout: least radius, growing with the square root
 SELF_LOOP_PX = 14  # radius of the loop drawn for a word's attention to itself
 VIEW_PADDING_PX = 24
 MAX_SCALE = 1.3  # never zoom a small graph in further than this on load
-TITLE_PX = 34  # screen pixels kept free for the title above the drawing
+MIN_ARC_SCALE = 0.6  # arc layout: a sentence too long to fit is drawn no smaller (11 px type); drag for the rest
+TITLE_PX = 36  # screen pixels kept free for the title above the drawing
+FRAME_SIZES = {"min_px": 340, "max_px": 760, "bottom_px": 12}  # in the app: the iframe fills the window below it
 
 INK = "#212529"
 NODE_COLOR = {"background": "#f1f3f5", "border": "#adb5bd"}
 SPECIAL_NODE_COLOR = {"background": "#f8f9fa", "border": "#dee2e6"}
 SPECIAL_INK = "#868e96"
 HIGHLIGHT = {"background": "#dbe4ff", "border": "#2f5fd0"}
+FOCUS_NODE_COLOR = {"background": "#fde2e6", "border": "#d1495b"}  # the app's primary colour, as in the text view
 ACCENT_RGB = (47, 95, 208)
 CAPTION_COLOR = "#495057"
 
 CURVE_ROUNDNESS = 0.15  # circle and force: vis "curvedCW" bends i → j and j → i to opposite sides
-ARC_RISE = 0.2  # arc layout: an arc rises 0.2 × its length (forward edges above the line, backward ones below)…
-ARC_MIN_RISE_PX = 36  # …but clears the boxes, so edges between neighbouring words stay visible
+ARC_RISE = 0.3  # arc layout: an arc rises 0.3 × its length (forward edges above the line, backward ones below)…
+ARC_MIN_RISE_PX = 36  # …but clears the boxes, so edges between neighbouring words stay visible…
+ARC_MAX_RISE_PX = 330  # …and stays within a canvas's height at MIN_ARC_SCALE, so long arcs flatten
+ARC_LOOP_ANGLE = math.pi / 2  # arc layout: a word's attention to itself loops straight up, clear of its neighbours
 
 # The app's server hands out static/vis-9.1.2 (pyvis's copy of vis-network) at this path, relative to the page
 # (Streamlit's static serving, .streamlit/config.toml); a graph drawn in the app's iframes loads it from there.
@@ -81,10 +86,14 @@ def template_environment(vis_from: str | None) -> jinja2.Environment:
 TEMPLATES = {False: template_environment(None), True: template_environment(VIS_SERVED)}
 
 
-def graph_html(graph: nx.DiGraph, layout: str, *, height_px: int = 560, title: str = "", served: bool = False) -> str:
+def graph_html(graph: nx.DiGraph, layout: str, *, height_px: int = 560, title: str = "", served: bool = False,
+               fill_window: bool = False) -> str:
     """HTML page that draws ``graph`` in ``layout``: standalone (vis-network inlined, 690 KB, nothing loaded from
-    elsewhere), or ``served``: vis-network loaded from the app's server, for the app's own iframes (about 20 KB)."""
-    network = Network(directed=True, cdn_resources="in_line", height=f"{height_px}px", width="100%", heading=title)
+    elsewhere; a canvas ``height_px`` high), or ``served``: vis-network loaded from the app's server, for the app's
+    own iframes (about 20 KB). The canvas is ``height_px`` high, or with ``fill_window`` (in an app's iframe) fills
+    the iframe, which then reaches from where it stands down to the window's bottom edge (FRAME_SIZES)."""
+    height = "100vh" if fill_window else f"{height_px}px"
+    network = Network(directed=True, cdn_resources="in_line", height=height, width="100%", heading=title)
     network.templateEnv, network.path = TEMPLATES[served], TEMPLATE
     positions = graph_positions(graph, layout)
     for node_id, (x, y) in positions.items():
@@ -94,10 +103,8 @@ def graph_html(graph: nx.DiGraph, layout: str, *, height_px: int = 560, title: s
         shape = edge_shape(*(positions[end] for end in ends), layout)
         network.add_edge(*ends, **shape, **edge_style(graph, source, target))
     min_box = min_box_px(graph, layout)
-    network.options = {
-        "vis": vis_options(min_box),
-        "view": view_options(graph, layout, positions, min_box, top_px=TITLE_PX if title else 0),
-    }
+    view = view_options(graph, layout, positions, min_box, top_px=TITLE_PX if title else 0)
+    network.options = {"vis": vis_options(min_box), "view": view | ({"frame": FRAME_SIZES} if fill_window else {})}
     return network.generate_html(notebook=False)
 
 
@@ -116,15 +123,15 @@ def edge_ends(source: int, target: int, layout: str) -> tuple[NodeId, NodeId]:
     return (f"from:{source}", f"to:{target}") if layout == "columns" else (source, target)
 
 
-def box_width(label: str) -> float:
-    """Estimated width in pixels of the box vis draws around ``label``."""
-    return max(MIN_BOX_PX, len(label) * CHAR_PX + BOX_MARGIN["left"] + BOX_MARGIN["right"])
+def box_width(label: str, minimum: float = MIN_BOX_PX) -> float:
+    """Estimated width in pixels of the box vis draws around ``label``, at least ``minimum``."""
+    return max(minimum, len(label) * CHAR_PX + BOX_MARGIN["left"] + BOX_MARGIN["right"])
 
 
 def graph_positions(graph: nx.DiGraph, layout: str) -> dict[NodeId, Point]:
     """Canvas position of every drawn node, keyed by node id (token index; "from:i"/"to:i" in columns)."""
     order = sentence_order(graph)
-    widths = [box_width(graph.nodes[token]["label"]) for token in order]
+    widths = [box_width(graph.nodes[token]["label"], min_box_px(graph, layout)) for token in order]
     if layout == "arc":
         return dict(zip(order, arc_points(widths)))
     if layout == "circle":
@@ -140,17 +147,9 @@ def graph_positions(graph: nx.DiGraph, layout: str) -> dict[NodeId, Point]:
 
 
 def arc_points(widths: list[float]) -> list[Point]:
-    """Boxes left to right in sentence order on the line y = 0, spaced by their widths; a long sentence alternates
-    between two rows just above and below the line, so that each box only has to clear the next-but-one."""
-    rows = 2 if sum(widths) + GAP_PX * len(widths) > STAGGER_ABOVE_PX else 1
-    xs: list[float] = []
-    for i, width in enumerate(widths):
-        x = xs[-1] + MIN_STEP_PX if xs else width / 2
-        if i >= rows:  # clear the previous box in the same row
-            x = max(x, xs[i - rows] + (widths[i - rows] + width) / 2 + GAP_PX)
-        xs.append(x)
-    row_offset = (BOX_HEIGHT_PX + 4) / 2 if rows == 2 else 0.0
-    return [(round(x, 1), -row_offset if i % 2 == 0 else row_offset) for i, x in enumerate(xs)]
+    """Boxes left to right in sentence order on the line y = 0, each clear of the next by ARC_GAP_PX."""
+    xs = np.cumsum([0.0, *widths[:-1]]) + np.arange(len(widths)) * ARC_GAP_PX + np.asarray(widths) / 2  # (n,) centres
+    return [(round(float(x), 1), 0.0) for x in xs]
 
 
 def circle_points(widths: list[float]) -> list[Point]:
@@ -219,8 +218,10 @@ def curve_rise(factor: np.ndarray) -> np.ndarray:
 
 
 def arc_roundness(length: float) -> float:
-    """Roundness of an arc-layout edge of this length: it rises max(ARC_RISE × length, ARC_MIN_RISE_PX)."""
-    rise = max(ARC_RISE, ARC_MIN_RISE_PX / max(length, 1.0))
+    """Roundness of an arc-layout edge of this length: it rises ARC_RISE × length, clamped to [ARC_MIN_RISE_PX,
+    ARC_MAX_RISE_PX]."""
+    length = max(length, 1.0)
+    rise = min(max(ARC_RISE, ARC_MIN_RISE_PX / length), ARC_MAX_RISE_PX / length)
     factors = np.linspace(0.5, 0.9, 81)  # (81,) beyond 0.9 vis's curve leans too far towards its source
     return round(2 * float(np.interp(rise, curve_rise(factors), factors)) - 1, 3)
 
@@ -236,7 +237,8 @@ def edge_shape(a: Point, b: Point, layout: str) -> dict:
     if layout == "columns":
         return {"smooth": {"enabled": False}, "arrows": {"to": {"enabled": False}}}
     curve = {"enabled": True, "type": "curvedCW", "roundness": edge_roundness(a, b, layout)}
-    return {"smooth": curve, "arrows": {"to": {"enabled": True}}}
+    loop = {"selfReference": {"size": SELF_LOOP_PX, "angle": ARC_LOOP_ANGLE}} if layout == "arc" else {}
+    return {"smooth": curve, "arrows": {"to": {"enabled": True}}, **loop}
 
 
 def is_special(label: str) -> bool:
@@ -256,15 +258,17 @@ def node_title(label: str, token: int, node_id: NodeId) -> str:
 
 
 def node_style(graph: nx.DiGraph, node_id: NodeId) -> dict:
-    """vis options of one drawn node: label, hover title, colours (special tokens muted)."""
+    """vis options of one drawn node: label, hover title, colours (special tokens muted; a node whose ``focus``
+    attribute is true, the page's focus word, outlined in the accent colour)."""
     token = token_of(node_id)
     label = visible_label(graph.nodes[token]["label"])
     special = is_special(label)
+    colour = FOCUS_NODE_COLOR if graph.nodes[token].get("focus") else SPECIAL_NODE_COLOR if special else NODE_COLOR
     return {
         "label": label,
         "title": node_title(label, token, node_id),
         "shape": "box",
-        "color": {**(SPECIAL_NODE_COLOR if special else NODE_COLOR), "highlight": HIGHLIGHT, "hover": HIGHLIGHT},
+        "color": {**colour, "highlight": HIGHLIGHT, "hover": HIGHLIGHT},
         "font": {"color": SPECIAL_INK if special else INK},
     }
 
@@ -294,10 +298,11 @@ def edge_style(graph: nx.DiGraph, source: int, target: int) -> dict:
 
 
 def min_box_px(graph: nx.DiGraph, layout: str) -> float:
-    """Narrowest box drawn: the widest label's box in the columns layout (equal boxes line up), else MIN_BOX_PX."""
+    """Narrowest box drawn: the widest label's box in the columns layout (equal boxes line up), ARC_MIN_BOX_PX in
+    the arc layout, else MIN_BOX_PX."""
     if layout == "columns":
         return max((box_width(label) for _, label in graph.nodes(data="label")), default=MIN_BOX_PX)
-    return MIN_BOX_PX
+    return ARC_MIN_BOX_PX if layout == "arc" else MIN_BOX_PX
 
 
 def vis_options(min_box: float) -> dict:
@@ -334,7 +339,7 @@ def view_bounds(
     graph: nx.DiGraph, layout: str, positions: dict[NodeId, Point], captions: list[dict], min_box: float
 ) -> Bounds:
     """Box around everything drawn: node boxes, self-loops, the middle of every curved edge, captions; padded."""
-    half_widths = {n: max(box_width(graph.nodes[token_of(n)]["label"]), min_box) / 2 for n in positions}
+    half_widths = {n: box_width(graph.nodes[token_of(n)]["label"], min_box) / 2 for n in positions}
     xs = [x + side * half_widths[n] for n, (x, _) in positions.items() for side in (-1, 1)]
     ys = [y + side * BOX_HEIGHT_PX / 2 for _, y in positions.values() for side in (-1, 1)]
     xs += [caption["x"] for caption in captions]
@@ -356,12 +361,14 @@ def view_options(
     graph: nx.DiGraph, layout: str, positions: dict[NodeId, Point], min_box: float, top_px: int
 ) -> dict:
     """What the page needs besides vis: the region to fit on load (below ``top_px`` screen pixels kept for the
-    title) and the column captions to draw."""
+    title; never smaller than ``min_scale``: then the region's left end is shown, and a drag shows the rest) and the
+    column captions to draw."""
     captions = column_captions(positions) if layout == "columns" else []
     return {
         "bounds": [round(v, 1) for v in view_bounds(graph, layout, positions, captions, min_box)],
         "top_px": top_px,
         "max_scale": MAX_SCALE,
+        "min_scale": MIN_ARC_SCALE if layout == "arc" else 0.0,
         "captions": captions,
         "caption_font": f"600 {FONT_PX}px {FONT_FACE}",
         "caption_color": CAPTION_COLOR,

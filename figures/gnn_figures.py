@@ -1,6 +1,6 @@
 """Plotly figures of the "Transformer = GNN" page: the soft-vs-hard sweep, per-head statistics as small multiples,
 RNN memory against attention, and parameter counts. Pure functions of numbers and labels; user text goes through
-``plain``."""
+``plain``. Every builder takes ``text_scale`` (presentation mode: 1.25): its fonts, and the room they need, grow by it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from core.head_stats import HEAD_PATTERNS, HeadStatistics
 from core.model_size import ParameterCount
-from figures.attention_figures import FONT, plain
+from figures.attention_figures import plain, scaled_font
 
 FAMILY_COLORS = {"top-k": "#1c7ed6", "threshold": "#f76707", "same LSH bucket": "#2f9e44"}
 FAMILY_SYMBOLS = {"top-k": "circle", "threshold": "diamond", "same LSH bucket": "square"}
@@ -29,14 +29,16 @@ PATTERN_LETTERS = {"special-token": "S", "positional": "P", "broad": "B", "heter
 PART_COLORS = {"embeddings": "#74c0fc", "attention": "#1c7ed6", "feed-forward": "#f76707", "pooler": "#adb5bd"}
 
 
-def _layout(figure: go.Figure, height: int) -> go.Figure:
-    figure.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=40, b=10),
+def _layout(figure: go.Figure, height: int, text_scale: float = 1.0) -> go.Figure:
+    """The shared look; ``height`` is given for text_scale 1 and grows with the text."""
+    figure.update_layout(font=scaled_font(text_scale), height=round(height * text_scale),
+                         margin=dict(l=10, r=10, t=round(40 * text_scale), b=10),
                          plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
     return figure
 
 
 def sweep_figure(families: Sequence[str], shares: Sequence[float], similarities: Sequence[float],
-                 rule_names: Sequence[str]) -> go.Figure:
+                 rule_names: Sequence[str], *, text_scale: float = 1.0) -> go.Figure:
     """Mean cosine similarity of the top-layer states (hard vs soft) against the share of edges kept; one marker
     series per rule family, in order of share kept."""
     if not len(families) == len(shares) == len(similarities) == len(rule_names):
@@ -57,10 +59,11 @@ def sweep_figure(families: Sequence[str], shares: Sequence[float], similarities:
     figure.update_yaxes(title_text="mean cosine similarity to the soft encoder", showgrid=True,
                         gridcolor="#e9ecef", zeroline=False)
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, title_text="rule: "))
-    return _layout(figure, 420)
+    return _layout(figure, 420, text_scale)
 
 
-def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, columns: int = 4) -> go.Figure:
+def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, columns: int = 4, *,
+                           text_scale: float = 1.0) -> go.Figure:
     """Small multiples, layers × heads each: the seven statistics (shares on one 0–1 scale, entropy on its own)
     and an eighth panel with each head's pattern letter; hover names the head, the value and its pattern."""
     layers, heads = patterns.shape
@@ -95,13 +98,13 @@ def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, col
                 hovertemplate="%{customdata}<br>" + STATISTICS[name] + ": %{z:.3f}<extra></extra>",
             )
         figure.add_trace(trace, row=row + 1, col=col + 1)
-    figure.update_yaxes(autorange="reversed", tickfont_size=10)
-    figure.update_xaxes(tickfont_size=9, tickangle=0, dtick=2)
-    figure.update_annotations(font_size=13)
-    return _layout(figure, 260 * rows + 60)
+    figure.update_yaxes(autorange="reversed", tickfont_size=round(11 * text_scale))
+    figure.update_xaxes(tickfont_size=round(11 * text_scale), tickangle=0, dtick=2)
+    figure.update_annotations(font_size=round(13 * text_scale))
+    return _layout(figure, 260 * rows + 60, text_scale)
 
 
-def rnn_memory_figure(keep_rate: float, max_steps: int) -> go.Figure:
+def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1.0) -> go.Figure:
     """The first word's share after n steps: rⁿ for an RNN against r (one step) for attention, log scale."""
     steps = np.arange(1, max_steps + 1)
     rnn = keep_rate ** steps.astype(float)
@@ -120,10 +123,10 @@ def rnn_memory_figure(keep_rate: float, max_steps: int) -> go.Figure:
     figure.update_yaxes(title_text="share of the first word left", type="log" if keep_rate > 0 else "linear",
                         showgrid=True, gridcolor="#e9ecef", exponentformat="power")
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _layout(figure, 380)
+    return _layout(figure, 380, text_scale)
 
 
-def model_size_figure(counts: Mapping[str, ParameterCount]) -> go.Figure:
+def model_size_figure(counts: Mapping[str, ParameterCount], *, text_scale: float = 1.0) -> go.Figure:
     """Stacked horizontal bars of parameters (millions) by part, one bar per model, its total at the end."""
     names = [plain(name) for name in counts]
     parts = {"embeddings": "embeddings", "attention": "attention", "feed-forward": "feed_forward",
@@ -141,12 +144,13 @@ def model_size_figure(counts: Mapping[str, ParameterCount]) -> go.Figure:
     figure.update_xaxes(title_text="parameters (millions)", range=[0, max(totals) * 1.18], showgrid=True,
                         gridcolor="#e9ecef")
     figure.update_yaxes(autorange="reversed")
-    return _layout(figure, 300)
+    return _layout(figure, 300, text_scale)
 
 
-def similarity_graph_figure(graph, height_px: int = 460) -> go.Figure:
+def similarity_graph_figure(graph, height_px: int = 460, *, text_scale: float = 1.0) -> go.Figure:
     """An undirected word graph (nodes with ``label``, edges with ``weight`` = cosine similarity) drawn on a circle
-    in node order: edge width and opacity grow with the weight; hover an edge's midpoint for its exact value."""
+    in node order, each word in a box: edge width and opacity grow with the weight; hover an edge's midpoint for its
+    exact value."""
     nodes = list(graph.nodes)
     angles = np.pi / 2 - 2 * np.pi * np.arange(len(nodes)) / max(len(nodes), 1)
     position = {node: (np.cos(a), np.sin(a)) for node, a in zip(nodes, angles)}
@@ -163,13 +167,14 @@ def similarity_graph_figure(graph, height_px: int = 460) -> go.Figure:
         mid_text.append(f"{label[u]} — {label[v]}: cos = {weight:.3f}")
     figure.add_trace(go.Scatter(x=mid_x, y=mid_y, text=mid_text, mode="markers", showlegend=False,
                                 marker=dict(size=8, color="rgba(0,0,0,0)"), hovertemplate="%{text}<extra></extra>"))
-    figure.add_trace(go.Scatter(
+    figure.add_trace(go.Scatter(  # under each word's label: what its hover reads
         x=[position[node][0] for node in nodes], y=[position[node][1] for node in nodes],
-        text=[label[node] for node in nodes], mode="markers+text", textposition="middle center", showlegend=False,
-        marker=dict(size=[14 + 7 * len(label[node]) for node in nodes], symbol="square", color="#e7f5ff",
-                    line=dict(color="#1c7ed6", width=1)),
-        hovertemplate="%{text}<extra></extra>",
+        text=[label[node] for node in nodes], mode="markers", showlegend=False,
+        marker=dict(size=round(20 * text_scale), color="rgba(0,0,0,0)"), hovertemplate="%{text}<extra></extra>",
     ))
+    for node in nodes:  # each word in a box as large as the word
+        figure.add_annotation(x=position[node][0], y=position[node][1], text=label[node], showarrow=False,
+                              bgcolor="#e7f5ff", bordercolor="#1c7ed6", borderwidth=1, borderpad=3)
     figure.update_xaxes(visible=False, range=[-1.35, 1.35])
     figure.update_yaxes(visible=False, range=[-1.2, 1.2], scaleanchor="x")
-    return _layout(figure, height_px).update_layout(margin=dict(l=10, r=10, t=10, b=10))
+    return _layout(figure, height_px, text_scale).update_layout(margin=dict(l=10, r=10, t=10, b=10))

@@ -23,8 +23,8 @@ def _sentence_html(text: str, words: Sequence[tuple[Word, float]], focus: Word, 
         parts.append(html.escape(text[cursor:start]))
         outline = "outline: 2px solid #222; " if word is focus else ""
         parts.append(
-            f'<span title="{weight:.3f}" style="{outline}background: {_shade(weight / largest)}; border-radius: 4px; '
-            f'padding: 1px 2px;">{html.escape(text[start:end])}</span>'
+            f'<span title="{weight:.3f}" style="{outline}background: {_shade(weight / largest)}; border-radius: 3px; '
+            f'padding: 1px 0;">{html.escape(text[start:end])}</span>'
         )
         cursor = end
     parts.append(html.escape(text[cursor:]))

@@ -2,6 +2,7 @@
 bucket sizes, LSH minus full attention, quality sweeps, the 2-D toy of the hash, and the benchmark's time and memory.
 
 Pure builders: arrays in, ``go.Figure`` out. User text (token labels) goes through ``plain`` as everywhere in figures/.
+Every builder takes ``text_scale`` (presentation mode: 1.25): its fonts, and the room they need, grow by that factor.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.lsh_views import Arc, QualityPoint
-from figures.attention_figures import FONT, heatmap_figure, plain
+from figures.attention_figures import GLYPH_WIDTH, fit_heatmap, heatmap_figure, plain, scaled_font
 
 # One colour per bucket id (Vega's tableau20, dark and light shades apart, so that the first buckets differ most).
 BUCKET_COLORS = (
@@ -27,6 +28,7 @@ MARK_COLOR = "#f76707"  # crossovers, the followed token, budgets
 GRID = "#e9ecef"
 TEXT_IN_CELLS_MAX = 48  # token strips: beyond this many tokens the cells are too narrow for labels (hover instead)
 STRIP_WIDTH_PX = 1050  # token strips are drawn across the page: the width their cell labels are sized for
+FOCUS_WIDTH_PX = 560  # the focus bars fill 3/5 of the page: the width their key labels are thinned for
 FOCUS_COLOR = "#000000"  # the outline of the followed token: black shows on every bucket colour
 MiB = 2**20
 
@@ -46,16 +48,21 @@ def bucket_colorscale(total_buckets: int) -> list[list]:
     return scale
 
 
-def _base_layout(figure: go.Figure, height: int, **layout) -> go.Figure:
-    layout = {"margin": dict(l=10, r=10, t=10, b=10), **layout}
-    figure.update_layout(font=FONT, height=height, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", **layout)
+def _base_layout(figure: go.Figure, height: int, text_scale: float = 1.0, *, margin: dict | None = None,
+                 **layout) -> go.Figure:
+    """The shared look; ``height`` and ``margin`` are given for text_scale 1 and grow with the text."""
+    margin = {side: round(px * text_scale) for side, px in (margin or dict(l=10, r=10, t=10, b=10)).items()}
+    figure.update_layout(font=scaled_font(text_scale), height=round(height * text_scale), margin=margin,
+                         plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", **layout)
     return figure
 
 
-def cell_font_px(labels: Sequence[str], width_px: float = STRIP_WIDTH_PX) -> int:
-    """Font size at which the longest label fits a cell of a strip of len(labels) cells, 9 to 17 px."""
+def cell_font_px(labels: Sequence[str], width_px: float = STRIP_WIDTH_PX, text_scale: float = 1.0) -> int:
+    """Font size at which the longest label fits a cell of a strip of len(labels) cells, 9 to 17 px (× text_scale
+    where the cell has the room)."""
     longest = max((len(label) for label in labels), default=1)
-    return int(max(9, min(17, width_px / max(len(labels), 1) / (0.62 * max(longest, 3) + 1))))
+    fits = width_px / max(len(labels), 1) / (GLYPH_WIDTH * max(longest, 3) + 1)
+    return int(max(9, min(17 * text_scale, fits)))
 
 
 def _token_strip(z: np.ndarray, text: np.ndarray, hover: np.ndarray, total_buckets: int, font_px: int,
@@ -71,16 +78,17 @@ def _token_strip(z: np.ndarray, text: np.ndarray, hover: np.ndarray, total_bucke
     )
 
 
-def _strip_axes(figure: go.Figure, rounds: int, columns: int, x_title: str) -> None:
+def _strip_axes(figure: go.Figure, rounds: int, columns: int, x_title: str, text_scale: float) -> None:
     figure.update_xaxes(title_text=x_title, range=[-0.5, columns - 0.5], showgrid=False, zeroline=False,
                         tickmode="array", tickvals=list(range(columns)) if columns <= TEXT_IN_CELLS_MAX else None,
-                        tickfont_size=11, fixedrange=True)
+                        tickfont_size=round(11 * text_scale), fixedrange=True)
     figure.update_yaxes(range=[rounds - 0.5, -0.5], tickmode="array", tickvals=list(range(rounds)),
                         ticktext=[f"round {r + 1}" for r in range(rounds)], showgrid=False, zeroline=False,
                         fixedrange=True)
 
 
-def buckets_figure(labels: Sequence[str], buckets: np.ndarray, total_buckets: int) -> go.Figure:
+def buckets_figure(labels: Sequence[str], buckets: np.ndarray, total_buckets: int, *,
+                   text_scale: float = 1.0) -> go.Figure:
     """The tokens in sentence order, one row per hash round, each cell coloured by the token's bucket in that round.
 
     buckets (rounds, L). Hover: token, position, round, bucket."""
@@ -91,11 +99,12 @@ def buckets_figure(labels: Sequence[str], buckets: np.ndarray, total_buckets: in
     text = np.array([names] * rounds, dtype=object)
     hover = np.array([[f"{names[i]} ({i}) — round {r + 1}, bucket {buckets[r, i]}" for i in range(length)]
                       for r in range(rounds)], dtype=object)
-    figure = go.Figure(_token_strip(buckets, text, hover, total_buckets, cell_font_px(labels), gap_px=12))
-    _strip_axes(figure, rounds, length, "position in the sentence")
+    figure = go.Figure(_token_strip(buckets, text, hover, total_buckets,
+                                    cell_font_px(labels, text_scale=text_scale), gap_px=round(12 * text_scale)))
+    _strip_axes(figure, rounds, length, "position in the sentence", text_scale)
     figure.add_annotation(text=bucket_legend(total_buckets), x=0, xref="paper", xanchor="left", y=1, yref="paper",
-                          yanchor="bottom", showarrow=False, font=dict(size=13, color="#495057"))
-    return _base_layout(figure, height=100 + 62 * rounds, margin=dict(l=10, r=10, t=34, b=10))
+                          yanchor="bottom", showarrow=False, font=dict(size=round(13 * text_scale), color="#495057"))
+    return _base_layout(figure, 100 + 62 * rounds, text_scale, margin=dict(l=10, r=10, t=34, b=10))
 
 
 def bucket_legend(total_buckets: int) -> str:
@@ -104,9 +113,9 @@ def bucket_legend(total_buckets: int) -> str:
     return f"colour = bucket:  {squares}"
 
 
-ROW_PX = 92  # sorted view: one round's row, the gap above it (for the chunk numbers) included
+ROW_PX = 92  # sorted view: one round's row, the gap above it (for the chunk numbers) included (at text_scale 1)
 ROW_GAP_PX = 30
-CHUNK_LABELS_MAX = 40  # more chunks than this: no chunk numbers (they would overlap)
+CHUNK_LABEL_PX = 12
 VEIL = "rgba(255, 255, 255, 0.8)"
 
 
@@ -126,9 +135,11 @@ def sorted_chunks_figure(
     *,
     window: np.ndarray | None = None,
     focus: int | None = None,
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """The paper's Fig. 2: every round's tokens sorted by (bucket, position), then cut into chunks — a thick line
-    before every chunk and its number above. The rounds run on from one row to the next as one sequence.
+    before every chunk and its number above ("chunk 3", or "3" where a chunk is too narrow for that, or none where
+    even the number does not fit). The rounds run on from one row to the next as one sequence.
 
     order, chunks (rounds, L): the token and the chunk of each sorted slot; buckets (rounds, L) in token order.
     ``window`` (rounds, L), bool: the slots that token ``focus`` sees; the others are greyed and ``focus``'s own
@@ -141,12 +152,13 @@ def sorted_chunks_figure(
     hover = np.array([[f"{names[t]} ({t}) — round {r + 1}, bucket {sorted_buckets[r, s]}, chunk {chunks[r, s]}"
                        + ("" if window is None else " — in the window" if window[r, s] else " — not seen")
                        for s, t in enumerate(row)] for r, row in enumerate(order)], dtype=object)
-    figure = go.Figure(_token_strip(sorted_buckets, text, hover, max(total_buckets, 1), cell_font_px(labels),
-                                    gap_px=ROW_GAP_PX))
+    gap_px = round(ROW_GAP_PX * text_scale)
+    figure = go.Figure(_token_strip(sorted_buckets, text, hover, max(total_buckets, 1),
+                                    cell_font_px(labels, text_scale=text_scale), gap_px=gap_px))
     half = 0.5 - ROW_GAP_PX / 2 / ROW_PX  # a cell's half height, in rows
     if window is not None:  # a veil over the slots the followed token does not see
         figure.add_trace(go.Heatmap(
-            z=np.where(window, np.nan, 1.0), x=np.arange(length), y=np.arange(rounds), xgap=3, ygap=ROW_GAP_PX,
+            z=np.where(window, np.nan, 1.0), x=np.arange(length), y=np.arange(rounds), xgap=3, ygap=gap_px,
             colorscale=[[0, VEIL], [1, VEIL]], showscale=False, hoverinfo="skip",
         ))
     starts = chunk_starts(chunks)
@@ -157,19 +169,23 @@ def sorted_chunks_figure(
             ys += [r - 0.5, r + half, None]
     figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#343a40", width=4), hoverinfo="skip",
                                 showlegend=False, name="chunk boundaries"))
-    annotations = [dict(x=s - 0.5, y=r - 0.5, text=f" chunk {chunk}", showarrow=False, xanchor="left",
-                        yanchor="top", font=dict(size=12, color="#343a40"))
-                   for r, s, chunk in starts] if len(starts) <= CHUNK_LABELS_MAX else []
+    label_px = round(CHUNK_LABEL_PX * text_scale)
+    chunk_px = STRIP_WIDTH_PX * rounds / len(starts)  # a chunk's mean width
+    label = next((form for form in (" chunk {}", " {}")
+                  if len(form.format(starts[-1][2])) * GLYPH_WIDTH * label_px <= chunk_px - 4), None)
+    annotations = [dict(x=s - 0.5, y=r - 0.5, text=label.format(chunk), showarrow=False, xanchor="left",
+                        yanchor="top", font=dict(size=label_px, color="#343a40"))
+                   for r, s, chunk in starts] if label else []
     shapes = [dict(type="rect", x0=s - 0.45, x1=s + 0.45, y0=r - half + 0.02, y1=r + half - 0.02,
                    line=dict(color=FOCUS_COLOR, width=4))
               for r, s in zip(*np.nonzero(order == focus))] if focus is not None else []
     figure.update_layout(shapes=shapes, annotations=annotations)
-    _strip_axes(figure, rounds, length, "slot in the sorted sequence (the rounds run on, row after row)")
+    _strip_axes(figure, rounds, length, "slot in the sorted sequence (the rounds run on, row after row)", text_scale)
     figure.update_xaxes(showticklabels=False)
-    return _base_layout(figure, height=50 + ROW_PX * rounds)
+    return _base_layout(figure, 50 + ROW_PX * rounds, text_scale)
 
 
-def bucket_sizes_figure(sizes: np.ndarray, chunk_length: int) -> go.Figure:
+def bucket_sizes_figure(sizes: np.ndarray, chunk_length: int, *, text_scale: float = 1.0) -> go.Figure:
     """Tokens per bucket (sizes (rounds, buckets)), bars grouped by bucket, one hatching per round; a dashed line at
     the chunk length m: a bucket larger than m spills into the next chunk."""
     rounds, total = sizes.shape
@@ -183,41 +199,34 @@ def bucket_sizes_figure(sizes: np.ndarray, chunk_length: int) -> go.Figure:
     ])
     figure.add_hline(y=chunk_length, line=dict(color="#212529", dash="dash", width=1.5),
                      annotation=dict(text=f"chunk length m = {chunk_length}", xanchor="left", x=0,
-                                     yanchor="bottom", font_size=12, bgcolor="rgba(255, 255, 255, 0.85)"))
+                                     yanchor="bottom", font_size=round(12 * text_scale),
+                                     bgcolor="rgba(255, 255, 255, 0.85)"))
     figure.update_layout(barmode="group", bargap=0.25, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                          showlegend=rounds > 1)
     figure.update_yaxes(title_text="tokens", gridcolor=GRID, rangemode="tozero", dtick=max(1, int(sizes.max()) // 6))
     figure.update_xaxes(fixedrange=True)
-    return _base_layout(figure, height=320)
+    return _base_layout(figure, 320, text_scale)
 
 
-def difference_figure(full: np.ndarray, lsh: np.ndarray, labels: Sequence[str], *, title: str = "",
-                      height_px: int = 440) -> go.Figure:
+def difference_figure(full: np.ndarray, lsh: np.ndarray, labels: Sequence[str], *,
+                      text_scale: float = 1.0) -> go.Figure:
     """LSH minus full attention (n × n) on a diverging scale: red where LSH drops weight (keys outside the windows),
-    blue where it gains (the kept keys share out the dropped mass). Hover gives both weights."""
+    blue where it gains (the kept keys share out the dropped mass). Sized and labelled as the attention heatmaps
+    (``attention_pair_figures``); hover gives both weights."""
     n = full.shape[0]
     if full.shape != (n, n) or lsh.shape != (n, n) or len(labels) != n:
         raise ValueError(f"matrices {full.shape}, {lsh.shape} do not match {len(labels)} labels")
-    names = [plain(label) for label in labels]
     difference = lsh - full
     limit = float(np.abs(difference).max()) or 1.0
-    hover = np.array([[f"from {names[i]} ({i}) → to {names[j]} ({j}): full {full[i, j]:.3f}, LSH {lsh[i, j]:.3f}"
-                       for j in range(n)] for i in range(n)], dtype=object)
-    figure = go.Figure(go.Heatmap(
-        z=difference, x=np.arange(n), y=np.arange(n), customdata=hover, colorscale="RdBu", zmid=0.0,
-        zmin=-limit, zmax=limit, hovertemplate="%{customdata}; difference %{z:+.3f}<extra></extra>",
-        colorbar=dict(orientation="h", y=-0.03, yanchor="top", len=0.8, thickness=12, outlinewidth=0,
-                      title=dict(text="LSH − full (attention weight)", side="top")),
-    ))
-    figure.update_layout(title=dict(text=plain(title), x=0.0, xanchor="left", yref="container", y=0.98,
-                                    automargin=True))
-    tick_px = max(9, min(14, 360 // max(n, 1)))
-    axes = dict(tickmode="array", showgrid=False, zeroline=False, constrain="domain")
-    figure.update_xaxes(title_text="to (keys)", side="top", tickvals=list(range(n)), ticktext=names, tickangle=-60,
-                        tickfont_size=tick_px, **axes)
-    figure.update_yaxes(title_text="from (queries)", tickvals=list(range(n)), ticktext=names, tickfont_size=tick_px,
-                        autorange="reversed", scaleanchor="x", constraintoward="bottom", **axes)
-    return _base_layout(figure, height=height_px)
+    figure = heatmap_figure(difference, labels, labels, text_scale=text_scale)
+    figure.update_traces(
+        colorscale="RdBu", zmid=0.0, zmin=-limit, zmax=limit,
+        customdata=np.stack([full, lsh], axis=-1).astype(np.float32),  # (n, n, 2): both weights of each cell
+        hovertemplate="from %{y} → to %{x}: full %{customdata[0]:.3f}, LSH %{customdata[1]:.3f}; "
+                      "difference %{z:+.3f}<extra></extra>",
+        colorbar_title_text="LSH − full (attention weight)",
+    )
+    return fit_heatmap(figure)
 
 
 # --- quality ---------------------------------------------------------------------------------------------------
@@ -231,7 +240,7 @@ LINE_SHADES = ("#a5d8ff", "#4dabf7", "#1c7ed6", "#1864ab", "#0b3d73", "#051f3e")
 
 
 def quality_figure(points: Sequence[QualityPoint], k: int, *, highlight: tuple[int, int] | None = None,
-                   highlight_name: str = "current setting") -> go.Figure:
+                   highlight_name: str = "current setting", text_scale: float = 1.0) -> go.Figure:
     """Three panels against the number of hash rounds, one line per bucket count: the share of full attention's mass
     that LSH keeps, the top-k recall, and the share of keys it computes (its cost; also the mass that as many random
     keys would keep — the dashed grey line in the first panel). ``highlight`` (n_buckets, n_hashes) is ringed."""
@@ -272,8 +281,8 @@ def quality_figure(points: Sequence[QualityPoint], k: int, *, highlight: tuple[i
     figure.update_yaxes(range=[0, 104], gridcolor=GRID, ticksuffix=" %", fixedrange=True)
     figure.update_layout(legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"),
                          hovermode="closest")
-    figure.update_annotations(font_size=15)
-    return _base_layout(figure, height=360, margin=dict(l=10, r=10, t=40, b=10))
+    figure.update_annotations(font_size=round(15 * text_scale))
+    return _base_layout(figure, 360, text_scale, margin=dict(l=10, r=10, t=40, b=10))
 
 
 # --- the 2-D toy ---------------------------------------------------------------------------------------------------
@@ -289,7 +298,7 @@ def _wedge(start: float, end: float, radius: float) -> tuple[list[float], list[f
 
 
 def toy_figure(points: np.ndarray, buckets: np.ndarray, sectors: Sequence[Sequence[Arc]],
-               directions: np.ndarray) -> go.Figure:
+               directions: np.ndarray, *, text_scale: float = 1.0) -> go.Figure:
     """The hash in 2-D, one panel per round: the unit circle cut into sectors, one per bucket; the bucket directions
     (columns of R and −R, to scale, the longest reaching the circle); the points coloured by the bucket they land in.
 
@@ -297,7 +306,7 @@ def toy_figure(points: np.ndarray, buckets: np.ndarray, sectors: Sequence[Sequen
     rounds = buckets.shape[0]
     figure = make_subplots(rows=1, cols=rounds, subplot_titles=[f"round {r + 1}" for r in range(rounds)],
                            horizontal_spacing=0.03)
-    figure.update_annotations(font_size=14)  # the panel titles, before the bucket numbers are added
+    figure.update_annotations(font_size=round(14 * text_scale))  # the panel titles, before the bucket numbers
     circle = np.linspace(0, 2 * np.pi, 181)
     for r in range(rounds):
         col = r + 1
@@ -322,7 +331,7 @@ def toy_figure(points: np.ndarray, buckets: np.ndarray, sectors: Sequence[Sequen
             ), row=1, col=col)
             label = 1.12 * np.array([dx, dy]) / max(lengths[bucket], 1e-12)
             figure.add_annotation(x=label[0], y=label[1], text=f"<b>{bucket}</b>", showarrow=False,
-                                  font=dict(color=bucket_color(bucket), size=15), row=1, col=col)
+                                  font=dict(color=bucket_color(bucket), size=round(15 * text_scale)), row=1, col=col)
         figure.add_trace(go.Scatter(
             x=points[:, 0], y=points[:, 1], mode="markers", showlegend=False,
             marker=dict(size=13, color=[bucket_color(b) for b in buckets[r]], line=dict(color="#212529", width=1.5)),
@@ -333,11 +342,11 @@ def toy_figure(points: np.ndarray, buckets: np.ndarray, sectors: Sequence[Sequen
     for r in range(rounds):
         figure.update_yaxes(range=[-limit, limit], visible=False, fixedrange=True, scaleanchor=f"x{r + 1 if r else ''}",
                             row=1, col=r + 1)
-    return _base_layout(figure, height=380 if rounds > 1 else 460, margin=dict(l=5, r=5, t=30, b=5))
+    return _base_layout(figure, 380 if rounds > 1 else 460, text_scale, margin=dict(l=5, r=5, t=30, b=5))
 
 
 def collision_figure(angles_deg: np.ndarray, one_round: np.ndarray, any_round: np.ndarray | None,
-                     rounds: int) -> go.Figure:
+                     rounds: int, *, text_scale: float = 1.0) -> go.Figure:
     """Probability that two points at an angle share a bucket: in one round, and in at least one of ``rounds``."""
     figure = go.Figure(go.Scatter(x=angles_deg, y=100 * one_round, mode="lines", name="one round",
                                   line=dict(color=LSH_COLOR, width=3),
@@ -350,7 +359,7 @@ def collision_figure(angles_deg: np.ndarray, one_round: np.ndarray, any_round: n
                         gridcolor=GRID, fixedrange=True)
     figure.update_yaxes(title_text="same bucket", ticksuffix=" %", range=[0, 102], gridcolor=GRID, fixedrange=True)
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _base_layout(figure, height=300)
+    return _base_layout(figure, 300, text_scale)
 
 
 # --- scaling ---------------------------------------------------------------------------------------------------
@@ -385,7 +394,8 @@ def _live_trace(live: Sequence[dict], field: str, name: str, color: str, symbol:
                       name=name, marker=dict(symbol=symbol, size=13, color=color, line=dict(width=2.5)))
 
 
-def scaling_time_figure(rows: Sequence[dict], crossover: float | None, live: Sequence[dict] = ()) -> go.Figure:
+def scaling_time_figure(rows: Sequence[dict], crossover: float | None, live: Sequence[dict] = (), *,
+                        text_scale: float = 1.0) -> go.Figure:
     """Wall time of one head, full vs LSH attention, against L (log-log), from the benchmark table ``rows``; the
     crossover marked; ``live`` rows (this machine, now) as open markers."""
     timed = [row for row in rows if row["full_ms"] is not None and row["lsh_ms"] is not None]
@@ -405,11 +415,11 @@ def scaling_time_figure(rows: Sequence[dict], crossover: float | None, live: Seq
         figure.add_vline(x=crossover, line=dict(color=MARK_COLOR, dash="dash", width=2))
         figure.add_annotation(x=math.log10(crossover), y=1, yref="paper", yanchor="top", xanchor="right",
                               text=f"LSH faster beyond ≈ {crossover:,.0f} tokens ", showarrow=False,
-                              font=dict(color=MARK_COLOR, size=14))
+                              font=dict(color=MARK_COLOR, size=round(14 * text_scale)))
     lengths = sorted({r["length"] for r in timed} | {r["length"] for r in live})
     _log_axes(figure, lengths, TIME_TICKS, "time per call")
     figure.update_xaxes(range=[math.log10(lengths[0]) - 0.12, math.log10(lengths[-1]) + 0.12])
-    return _base_layout(figure, height=440)
+    return _base_layout(figure, 440, text_scale)
 
 
 def scaling_memory_figure(
@@ -419,6 +429,7 @@ def scaling_memory_figure(
     budget_mib: float | None = None,
     budget_lengths: tuple[float, float] | None = None,
     live: Sequence[dict] = (),
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """Peak extra memory of one call against L (log-log): full attention measured (solid) and by its formula
     2·L²·4 bytes where it was not run (dashed), LSH measured; the cap as a line; with ``budget_mib``, the lengths
@@ -444,7 +455,8 @@ def scaling_memory_figure(
             figure.add_trace(trace)
     figure.add_hline(y=cap_mib, line=dict(color="#c92a2a", width=1.5))
     figure.add_annotation(x=0, xref="paper", xanchor="left", y=math.log10(cap_mib), yanchor="top",
-                          text=f"benchmark cap {cap_mib / 1024:g} GiB", showarrow=False, font=dict(color="#c92a2a"))
+                          text=f"benchmark cap {cap_mib / 1024:g} GiB", showarrow=False,
+                          font=dict(color="#c92a2a", size=round(14 * text_scale)))
     if budget_mib is not None and budget_lengths is not None:
         full_len, lsh_len = budget_lengths
         figure.add_shape(type="line", x0=full_len, x1=lsh_len, y0=budget_mib, y1=budget_mib,
@@ -453,7 +465,7 @@ def scaling_memory_figure(
             x=[full_len, lsh_len], y=[budget_mib, budget_mib], mode="markers+text", name="tokens that fit the budget",
             marker=dict(size=12, color=MARK_COLOR, line=dict(width=1.5, color="#ffffff")),
             text=[f"{full_len:,.0f} tokens", f"{lsh_len:,.0f} tokens"], textposition=["top left", "top left"],
-            textfont=dict(color=MARK_COLOR, size=14), hovertemplate="%{x:,.0f} tokens fit<extra></extra>",
+            textfont=dict(color=MARK_COLOR, size=round(14 * text_scale)), hovertemplate="%{x:,.0f} tokens fit<extra></extra>",
         ))
     lengths = [r["length"] for r in rows]
     _log_axes(figure, lengths[::2] if len(lengths) > 8 else lengths, MEMORY_TICKS, "peak extra memory")
@@ -461,25 +473,28 @@ def scaling_memory_figure(
     figure.update_yaxes(range=[math.log10(min(r["lsh_mib"] for r in rows)) - 0.3, math.log10(top) + 0.3])
     widest = max(lengths[-1], budget_lengths[1] if budget_lengths else 0)
     figure.update_xaxes(range=[math.log10(lengths[0]) - 0.15, math.log10(widest) + 0.25])
-    return _base_layout(figure, height=440)
+    return _base_layout(figure, 440, text_scale)
 
 
-def attention_pair_figures(full: np.ndarray, lsh: np.ndarray, labels: Sequence[str],
-                           height_px: int = 440) -> tuple[go.Figure, go.Figure]:
-    """Full and LSH attention as two heatmaps (figures.attention_figures.heatmap_figure) on one colour scale, sized
-    for a third of the page."""
+def attention_pair_figures(full: np.ndarray, lsh: np.ndarray, labels: Sequence[str], *,
+                           text_scale: float = 1.0) -> tuple[go.Figure, go.Figure]:
+    """Full and LSH attention as two heatmaps (figures.attention_figures.heatmap_figure, fitted to the page by
+    ``fit_heatmap``) on one colour scale."""
     top = float(max(full.max(), lsh.max()))
-    figures = heatmap_figure(full, labels, labels), heatmap_figure(lsh, labels, labels)
+    figures = (fit_heatmap(heatmap_figure(full, labels, labels, text_scale=text_scale)),
+               fit_heatmap(heatmap_figure(lsh, labels, labels, text_scale=text_scale)))
     for figure in figures:
         figure.update_traces(zmin=0.0, zmax=top)
-        figure.update_layout(height=height_px)
-        figure.update_xaxes(tickangle=-60)
     return figures
 
 
-def focus_figure(labels: Sequence[str], full_row: np.ndarray, lsh_row: np.ndarray, focus: int) -> go.Figure:
-    """What one token attends to, key by key: full shared-QK attention (grey) beside LSH attention (blue)."""
+def focus_figure(labels: Sequence[str], full_row: np.ndarray, lsh_row: np.ndarray, focus: int, *,
+                 text_scale: float = 1.0) -> go.Figure:
+    """What one token attends to, key by key: full shared-QK attention (grey) beside LSH attention (blue). Every
+    key is labelled while the labels fit side by side, every second, third… key beyond (hover names them all)."""
     names = [plain(label) for label in labels]
+    tick_px = round(max(9, min(14, 480 // max(len(labels), 1))) * text_scale)
+    step = math.ceil(1.3 * tick_px / (FOCUS_WIDTH_PX / max(len(labels), 1)))  # labels a line apart, at least
     x = np.arange(len(labels))  # positions: a token can occur twice
     hover = [f"{name} ({j})" for j, name in enumerate(names)]
     figure = go.Figure([
@@ -490,9 +505,8 @@ def focus_figure(labels: Sequence[str], full_row: np.ndarray, lsh_row: np.ndarra
     ])
     figure.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, hovermode="closest",
                          legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    figure.update_xaxes(tickmode="array", tickvals=list(x), ticktext=names, fixedrange=True,
-                        tickfont_size=max(9, min(14, 480 // max(len(labels), 1))),
-                        tickangle=0 if sum(map(len, labels)) <= 40 else -50)
+    figure.update_xaxes(tickmode="array", tickvals=list(x[::step]), ticktext=names[::step], fixedrange=True,
+                        tickfont_size=tick_px, tickangle=0 if sum(map(len, labels)) <= 40 else -50)
     figure.update_yaxes(title_text=f"weight from “{names[focus]}”", gridcolor=GRID, rangemode="tozero",
                         fixedrange=True)
-    return _base_layout(figure, height=320)
+    return _base_layout(figure, 320, text_scale)

@@ -1,6 +1,7 @@
 """Plotly maps of a railway network on its fixed drawing coordinates (no physics, no re-layout): stations as
 markers sized by boardings and coloured by a value (crowding, hops, a signal), links as segments in their lines'
-colours, station names placed where they collide least.
+colours, station names placed clear of each other (a name that cannot be is left to the hover), text sized for the
+page or, ``text_scale`` × larger, for presentation mode.
 
 Station names, ids and line names come from CSV files that users may upload. Plotly renders titles, hover labels and
 text with a subset of HTML and decodes entities, so every piece of it goes through ``plain`` (``&``, ``<``, ``>`` as
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import plotly.graph_objects as go
@@ -40,21 +42,28 @@ CROWDING_COLORSCALE = [  # calm pale → yellow → orange → red → dark mage
     [0.75, "#e8590c"],
     [1.0, "#a61e4d"],
 ]
-CROWDING_TICKS = {  # Japan's published crowding guide levels (混雑率)
+# Two of the transport ministry's guide levels (混雑率), in lines short enough to sit side by side
+CROWDING_TICKS: dict[float, str] = {
     0: "0",
     50: "50",
-    100: "100<br>every strap taken",
-    150: "150<br>a newspaper, just",
-    200: "200+<br>bodies touch",
+    100: "100<br>every strap<br>taken",
+    150: "150",
+    200: "200+<br>bodies<br>touch",
 }
+CROWDING_BAR = {"x": 0.02, "len": 0.9}  # the colour bar across the top: its start and length, shares of the width
 SIGNAL_COLORSCALE = [[0.0, "#e7f5ff"], [0.35, "#74c0fc"], [1.0, "#1864ab"]]
+EMBEDDING_WIDTH_PX = 450  # the narrowest an embedding is drawn: half the page, 458 px on a 1440 px screen
+EMBEDDING_MARKER_PX = 13
 HOP_COLOURS = ("#e8590c", "#1864ab", "#339af0", "#74c0fc", "#a5d8ff", "#d0ebff")  # the station, 1 hop, …
 MARKER_PX = (10.0, 34.0)  # marker diameter of the least and the most boardings
 LABEL_FONT_PX = 14
+COLORBAR_TICK_PX = 13
 HALO = "0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff"  # white glow: names stay readable over the track
 MAP_HEIGHT_PX = 760
-MAP_WIDTH_PX = 600  # the narrowest map column the labels are placed for (1600 px screen, sidebar open)
+MAP_WIDTH_PX = 500  # the narrowest map column the names are placed for: 512 px on a 1440 px screen, sidebar open
+PRESENTING_MAP_WIDTH_PX = 560  # the same in presentation mode (names 1.25 × larger): 560 px at 1280 px, sidebar closed
 MAP_MARGIN = dict(l=4, r=4, t=96, b=30, autoexpand=False)  # the colour bar above the map, the legend below
+CHAR_WIDTH_EM = 0.66  # generous width of a character, in font sizes: wide letters (m, G) and other fonts
 LABEL_POSITIONS = (  # plotly textposition → direction (dx, dy) from the marker
     ("middle right", (1, 0)),
     ("middle left", (-1, 0)),
@@ -106,12 +115,29 @@ def marker_sizes(boardings: np.ndarray) -> np.ndarray:
     return smallest + (biggest - smallest) * np.sqrt(boardings / largest)
 
 
+def figure_font(text_scale: float = 1.0) -> dict:
+    """The figures' font, its size multiplied by ``text_scale`` (1.25 in presentation mode)."""
+    return dict(FONT, size=cast(float, FONT["size"]) * text_scale)
+
+
+def scaled_margin(margin: dict, text_scale: float) -> dict:
+    """A figure margin whose sides (px) grow with the text they hold."""
+    return {side: value * text_scale if side in "lrtb" else value for side, value in margin.items()}
+
+
 def _label_box(
-    x: float, y: float, position: tuple[int, int], chars: int, radius_km: float, km_per_px: float
+    x: float,
+    y: float,
+    position: tuple[int, int],
+    chars: int,
+    radius_km: float,
+    km_per_px: float,
+    font_px: float = LABEL_FONT_PX,
 ) -> tuple[float, float, float, float]:
-    """(x0, y0, x1, y1) in km of a label of ``chars`` characters placed at ``position`` of a marker at (x, y)."""
-    width = 0.66 * LABEL_FONT_PX * chars * km_per_px  # generous: wide letters (m, G) and other fonts
-    height = 1.2 * LABEL_FONT_PX * km_per_px
+    """(x0, y0, x1, y1) in km of a label of ``chars`` characters in ``font_px`` type placed at ``position`` of a
+    marker at (x, y)."""
+    width = CHAR_WIDTH_EM * font_px * chars * km_per_px
+    height = 1.2 * font_px * km_per_px
     dx, dy = position
     gap = radius_km + 2 * km_per_px
     cx = x + dx * (gap + width / 2) if dx else x
@@ -147,35 +173,81 @@ def label_positions(
     sizes_px: np.ndarray,
     km_per_px: float,
     segments: Sequence[tuple[np.ndarray, np.ndarray]] = (),
-) -> list[str]:
-    """A plotly ``textposition`` per station: greedily, biggest station first, the position whose label overlaps the
-    labels already placed (worst), the other markers and the track segments (least bad) the least; ties go outward
-    from the centre of the network."""
+    font_px: float = LABEL_FONT_PX,
+    rounds: int = 6,
+) -> list[str | None]:
+    """A plotly ``textposition`` per station, so that labels (``font_px`` high, as wide as their characters) keep
+    apart: first of all from each other, then from the other markers, then from the track; ties go outward from the
+    centre of the network. None: the label cannot be placed clear of the others and is left out (the hover still
+    names it).
+
+    Greedily, biggest station first, each label takes the position that clashes least with the labels already
+    placed; then, for up to ``rounds`` rounds, each label moves to the position that clashes least with all the
+    others, until none moves. Last, smallest station first, a label that still overlaps another is left out. Should
+    any be, the labels are placed again in sweeps across the map (west to east, east to west, south to north, north
+    to south), and the placement that leaves out fewest is kept.
+    """
     coordinates = np.asarray(coordinates, dtype=np.float64).reshape(-1, 2)
+    count = len(coordinates)
     radii = np.asarray(sizes_px, dtype=np.float64) / 2 * km_per_px
     markers = np.column_stack([coordinates - radii[:, None], coordinates + radii[:, None]])  # (n, 4)
     track = _segment_boxes(segments, km_per_px)
-    centre = coordinates.mean(axis=0) if len(coordinates) else np.zeros(2)
-    placed = np.zeros((0, 4))
-    chosen = ["middle right"] * len(coordinates)
-    margin = 2 * km_per_px  # keep labels a little apart
-    for i in np.argsort(-np.asarray(sizes_px), kind="stable"):
-        x, y = coordinates[i]
+    centre = coordinates.mean(axis=0) if count else np.zeros(2)
+    margin = np.array([-2, -2, 2, 2]) * km_per_px  # keep labels a little apart
+    boxes = np.zeros((count, len(LABEL_POSITIONS), 4))  # every station's label at every position
+    settled = np.zeros((count, len(LABEL_POSITIONS), 3))  # (clash with the other markers, with the track (px²), facing)
+    for i, ((x, y), label) in enumerate(zip(coordinates, labels, strict=True)):
         outward = np.array([x, y]) - centre
         others = np.delete(markers, i, axis=0)
-        best = None
-        for rank, (name, direction) in enumerate(LABEL_POSITIONS):
-            box = _label_box(x, y, direction, len(labels[i]), radii[i], km_per_px)
-            padded = (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
-            clash = 4 * _overlaps(padded, placed).sum() + 2 * _overlaps(padded, others).sum()
-            clash += _overlaps(box, track).sum()
+        for k, (_, direction) in enumerate(LABEL_POSITIONS):
+            boxes[i, k] = _label_box(x, y, direction, len(label), radii[i], km_per_px, font_px)
+            on_markers = _overlaps(boxes[i, k] + margin, others).sum()
+            on_track = _overlaps(boxes[i, k], track).sum()
             facing = -float(np.dot(direction, outward)) / (math.hypot(*direction) * (np.linalg.norm(outward) + 1e-9))
-            cost = (round(clash / km_per_px**2), facing + 0.01 * rank)  # whole square pixels, then direction
-            if best is None or cost < best[0]:
-                best = (cost, name, box)
-        chosen[i] = best[1]
-        placed = np.vstack([placed, best[2]])
-    return chosen
+            settled[i, k] = round(on_markers / km_per_px**2), round(on_track / km_per_px**2), facing + 0.01 * k
+
+    def place(order: np.ndarray) -> np.ndarray:
+        """Positions (index into LABEL_POSITIONS, -1: left out) found by placing the labels in this order first."""
+        chosen = np.full(count, -1)
+
+        def others_placed(i: int) -> np.ndarray:
+            """The boxes (k, 4) of the labels placed so far, but label i's."""
+            keep = (chosen >= 0) & (np.arange(count) != i)
+            return boxes[np.flatnonzero(keep), chosen[keep]]
+
+        def best(i: int) -> int:
+            """The position of label i that overlaps the other placed labels least (whole px²), then settled[i]."""
+            placed = others_placed(i) + margin
+            costs = [(round(_overlaps(boxes[i, k] + margin, placed).sum() / km_per_px**2), *settled[i, k])
+                     for k in range(len(LABEL_POSITIONS))]
+            return min(range(len(costs)), key=costs.__getitem__)
+
+        for i in order:
+            chosen[i] = best(i)
+        for _ in range(rounds):
+            moved = False
+            for i in range(count):
+                k = best(i)
+                moved, chosen[i] = moved or k != chosen[i], k
+            if not moved:
+                break
+        for i in np.argsort(np.asarray(sizes_px), kind="stable"):
+            if _overlaps(boxes[i, chosen[i]], others_placed(i)).sum() > 0:
+                chosen[i] = -1
+        return chosen
+
+    orders = (  # biggest station first; should labels be left out, sweeps across the map
+        np.argsort(-np.asarray(sizes_px), kind="stable"),
+        *(np.argsort(sign * coordinates[:, axis], kind="stable") for axis in (0, 1) for sign in (1, -1)),
+    )
+    tried = []  # (labels left out, position of each label)
+    for order in orders:
+        chosen = place(order)
+        tried.append((int((chosen < 0).sum()), chosen))
+        if not tried[-1][0]:
+            break
+    chosen = min(tried, key=lambda attempt: attempt[0])[1]
+    return [LABEL_POSITIONS[k][0] if k >= 0 else None for k in chosen]
 
 
 def _track(network: RailwayNetwork) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -191,9 +263,10 @@ def _fit(
     height_px: int,
     margin: dict,
     width_px: int = MAP_WIDTH_PX,
-) -> tuple[list[str], list[float], list[float], float]:
-    """Label positions, axis ranges (x, y) in km that hold every marker and label, and the scale (km per pixel) at
-    which they fit a plot of ``width_px`` × ``height_px`` (less the margins).
+    font_px: float = LABEL_FONT_PX,
+) -> tuple[list[str | None], list[float], list[float], float]:
+    """Label positions (None: left out), axis ranges (x, y) in km that hold every marker and label in ``font_px``
+    type, and the scale (km per pixel) at which they fit a plot of ``width_px`` × ``height_px`` (less the margins).
 
     A container at least ``width_px`` wide shows the map at this scale or larger, so the labels, whose size is in
     pixels, stay where they were placed and apart.
@@ -205,10 +278,11 @@ def _fit(
     km_per_px = max(span[0] / plot_w, span[1] / plot_h, 1e-3)
     directions = dict(LABEL_POSITIONS)
     for _ in range(8):  # labels take room that depends on the scale, which depends on the room they take
-        positions = label_positions(xy, labels, sizes_px, km_per_px, _track(network))
+        positions = label_positions(xy, labels, sizes_px, km_per_px, _track(network), font_px)
         boxes = np.array([
-            _label_box(x, y, directions[position], len(label), radius * km_per_px, km_per_px)
-            for (x, y), position, label, radius in zip(xy, positions, labels, radii_px)
+            _label_box(x, y, directions[position], len(label), radius * km_per_px, km_per_px, font_px)
+            for (x, y), position, label, radius in zip(xy, positions, labels, radii_px, strict=True)
+            if position is not None
         ]).reshape(-1, 4)
         reach = radii_px[:, None] * km_per_px
         pad = 10 * km_per_px
@@ -290,14 +364,19 @@ def _station_names(network: RailwayNetwork) -> list[str]:
 
 
 def _map_layout(
-    figure: go.Figure, x_range: list[float], y_range: list[float], height_px: int, margin: dict
+    figure: go.Figure,
+    x_range: list[float],
+    y_range: list[float],
+    height_px: int,
+    margin: dict,
+    text_scale: float = 1.0,
 ) -> None:
-    """Equal km on both axes, no axes drawn, the given ranges, the lines' legend in the lower right corner."""
+    """Equal km on both axes, no axes drawn, the given ranges, the lines' legend in the lower left corner."""
     axes = dict(visible=False, showgrid=False, zeroline=False)
     figure.update_xaxes(range=x_range, constrain="domain", **axes)
     figure.update_yaxes(range=y_range, scaleanchor="x", scaleratio=1, constrain="domain", **axes)
     figure.update_layout(
-        font=FONT,
+        font=figure_font(text_scale),
         height=height_px,
         margin=margin,
         plot_bgcolor="#ffffff",
@@ -305,8 +384,9 @@ def _map_layout(
         hovermode="closest",
         dragmode="pan",
         legend=dict(orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="bottom", yref="container",
-                    font=dict(size=14), bgcolor="rgba(255,255,255,0.85)", title=dict(text="lines:", side="left")),
-        hoverlabel=dict(font_size=15),
+                    font=dict(size=14 * text_scale), bgcolor="rgba(255,255,255,0.85)",
+                    title=dict(text="lines:", side="left")),
+        hoverlabel=dict(font_size=15 * text_scale),
     )
 
 
@@ -325,9 +405,12 @@ def station_value_map(
     raised: dict[int, str] | None = None,
     sizes_from: np.ndarray | None = None,
     height_px: int = MAP_HEIGHT_PX,
+    width_px: int = MAP_WIDTH_PX,
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """The network on its map, stations coloured by ``values`` (stations,) on a colour bar above the map, sized by
-    boardings, named in English (Japanese and the numbers on hover).
+    boardings, named in English (Japanese and the numbers on hover); every text ``text_scale`` × its usual size.
+    The names are placed apart for a map ``width_px`` wide or wider; one that cannot be is left to the hover.
 
     ``hover_lines`` adds a line of (already escaped) text per station to its hover label; ``closed_links`` are drawn
     dotted red; ``raised`` maps station positions to a short tag ("×2") drawn with an accent outline; ``sizes_from``
@@ -341,28 +424,31 @@ def station_value_map(
     if boardings.shape != values.shape:
         raise ValueError(f"boardings {boardings.shape} do not match {len(network.stations)} stations")
     raised = raised or {}
-    margin = MAP_MARGIN
+    margin = scaled_margin(MAP_MARGIN, text_scale)
     xy = network.coordinates()
     sizes = marker_sizes(boardings)
     labels = [station.name_en + (f" {raised[i]}" if i in raised else "") for i, station in enumerate(network.stations)]
-    positions, x_range, y_range, _ = _fit(network, labels, sizes, height_px, margin)
+    positions, x_range, y_range, _ = _fit(network, labels, sizes, height_px, margin, width_px,
+                                          LABEL_FONT_PX * text_scale)
     hover = [
         f"{name}<br>{plain(colorbar_title)}: <b>{plain(value_format.format(value))}</b>"
         f"<br>boardings: {boarding:,.0f} per day" + (f"<br>{hover_lines[i]}" if hover_lines is not None else "")
         for i, (name, value, boarding) in enumerate(zip(_station_names(network), values, boardings))
     ]
     colorbar = dict(  # across the top of the figure, in container coordinates so its ticks never crowd
-        orientation="h", xref="container", x=0.02, xanchor="left", len=0.88, lenmode="fraction",
-        yref="container", y=1.0, yanchor="top", ypad=4, thickness=14, outlinewidth=0, tickangle=0,
-        tickfont=dict(size=13), title=dict(text=plain(colorbar_title), side="top", font=dict(size=15)),
+        orientation="h", xref="container", x=CROWDING_BAR["x"], xanchor="left", len=CROWDING_BAR["len"],
+        lenmode="fraction", yref="container", y=1.0, yanchor="top", ypad=4, thickness=14, outlinewidth=0,
+        tickangle=0, tickfont=dict(size=COLORBAR_TICK_PX * text_scale),
+        title=dict(text=plain(colorbar_title), side="top", font=dict(size=15 * text_scale)),
     )
     if ticks:
         colorbar.update(tickmode="array", tickvals=list(ticks), ticktext=list(ticks.values()))
     outline = [ACCENT if i in raised else "#343a40" for i in range(len(values))]
     stations = go.Scatter(
         x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="stations", showlegend=False, cliponaxis=False,
-        text=[plain(label) for label in labels], textposition=positions,
-        textfont=dict(size=LABEL_FONT_PX, color="#212529", shadow=HALO),
+        text=[plain(label) if position else "" for label, position in zip(labels, positions, strict=True)],
+        textposition=[position or "middle right" for position in positions],
+        textfont=dict(size=LABEL_FONT_PX * text_scale, color="#212529", shadow=HALO),
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
         marker=dict(
             size=sizes, color=np.clip(values, cmin, cmax), colorscale=colorscale, cmin=cmin, cmax=cmax,
@@ -371,7 +457,7 @@ def station_value_map(
         ),
     )
     figure = go.Figure([*_link_traces(network, closed_links), stations])
-    _map_layout(figure, x_range, y_range, height_px, margin)
+    _map_layout(figure, x_range, y_range, height_px, margin, text_scale)
     return figure
 
 
@@ -384,6 +470,8 @@ def congestion_map(
     raised: dict[int, str] | None = None,
     boardings: np.ndarray | None = None,
     height_px: int = MAP_HEIGHT_PX,
+    width_px: int = MAP_WIDTH_PX,
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """Stations coloured by crowding % (stations,), true or predicted; with ``truth`` the hover shows both."""
     hover_lines = None
@@ -391,21 +479,29 @@ def congestion_map(
         hover_lines = [f"simulator (truth): {value:.0f} %" for value in np.asarray(truth, dtype=np.float64)]
     return station_value_map(
         network, crowding, hover_lines=hover_lines, closed_links=closed_links, raised=raised,
-        sizes_from=boardings, height_px=height_px,
+        sizes_from=boardings, height_px=height_px, width_px=width_px, text_scale=text_scale,
     )
 
 
 def receptive_field_map(
-    network: RailwayNetwork, hops: np.ndarray, station: int, depth: int, *, height_px: int = MAP_HEIGHT_PX
+    network: RailwayNetwork,
+    hops: np.ndarray,
+    station: int,
+    depth: int,
+    *,
+    height_px: int = MAP_HEIGHT_PX,
+    width_px: int = MAP_WIDTH_PX,
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """Stations within ``depth`` hops of ``station`` coloured by their hop count, the rest faded: what a
-    ``depth``-layer GCN can see when it predicts the station."""
+    ``depth``-layer GCN can see when it predicts the station (names placed as on ``station_value_map``)."""
     hops = np.asarray(hops)
-    margin = dict(MAP_MARGIN, t=10, b=4)
+    margin = scaled_margin(dict(MAP_MARGIN, t=10, b=56), text_scale)  # below: the legend, on up to two rows
     xy = network.coordinates()
     sizes = marker_sizes(network.boardings())
     names = [station.name_en for station in network.stations]
-    positions, x_range, y_range, _ = _fit(network, names, sizes, height_px, margin)
+    font_px = LABEL_FONT_PX * text_scale
+    positions, x_range, y_range, _ = _fit(network, names, sizes, height_px, margin, width_px, font_px)
     hover = _station_names(network)
     traces = _link_traces(network, width=4.0, opacity=0.35, legend=False)
     groups = [(f"{plain(names[station])} itself", hops == 0)]
@@ -417,21 +513,23 @@ def receptive_field_map(
         index = np.flatnonzero(mask)
         traces.append(go.Scatter(
             x=xy[index, 0], y=xy[index, 1], mode="markers+text", name=label, cliponaxis=False,
-            text=[plain(names[i]) for i in index], textposition=[positions[i] for i in index],
-            textfont=dict(size=LABEL_FONT_PX, color="#adb5bd" if last else "#212529", shadow=HALO),
+            text=[plain(names[i]) if positions[i] else "" for i in index],
+            textposition=[positions[i] or "middle right" for i in index],
+            textfont=dict(size=font_px, color="#adb5bd" if last else "#212529", shadow=HALO),
             hovertext=[f"{hover[i]}<br>{hops[i]} stop{'s' if hops[i] != 1 else ''} away" for i in index],
             hovertemplate="%{hovertext}<extra></extra>",
             marker=dict(size=sizes[index], color=colour, line=dict(color="#868e96" if last else "#343a40",
                                                                      width=3.0 if number == 0 else 1.0)),
         ))
     figure = go.Figure(traces)
-    _map_layout(figure, x_range, y_range, height_px, margin)
-    figure.update_layout(legend=dict(orientation="v", x=1.0, xanchor="right", y=0.0, yanchor="bottom", yref="paper",
-                                     title=dict(text=""), itemsizing="constant"))
+    _map_layout(figure, x_range, y_range, height_px, margin, text_scale)
+    figure.update_layout(legend=dict(title=dict(text=""), itemsizing="constant"))  # below the map, as the lines'
     return figure
 
 
-def spread_figure(network: RailwayNetwork, states: np.ndarray, station: int, *, height_px: int = 480) -> go.Figure:
+def spread_figure(
+    network: RailwayNetwork, states: np.ndarray, station: int, *, height_px: int = 480, text_scale: float = 1.0
+) -> go.Figure:
     """Small multiples, one map per layer: the signal Â^l e_s (layers + 1, stations) that starts at ``station``,
     each panel shaded relative to its own largest value; stations it has not reached are hollow."""
     states = np.asarray(states, dtype=np.float64)
@@ -475,8 +573,10 @@ def spread_figure(network: RailwayNetwork, states: np.ndarray, station: int, *, 
         suffix = "" if layer == 0 else str(layer + 1)
         figure.update_yaxes(visible=False, fixedrange=True, scaleanchor=f"x{suffix}", scaleratio=1,
                             constrain="domain", row=1, col=layer + 1)
-    figure.update_layout(font=FONT, height=height_px, margin=dict(l=4, r=4, t=36, b=4), plot_bgcolor="#ffffff",
-                         paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15))
+    figure.update_layout(font=figure_font(text_scale), height=height_px,
+                         margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale), plot_bgcolor="#ffffff",
+                         paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale))
+    figure.update_annotations(font_size=16 * text_scale)  # the panels' titles
     return figure
 
 
@@ -486,13 +586,28 @@ def embedding_figure(
     *,
     labels: dict[int, str] | None = None,
     edges: np.ndarray | None = None,
-    title: str = "",
     height_px: int = 440,
+    text_scale: float = 1.0,
 ) -> go.Figure:
-    """A 2-D node embedding (nodes, 2), coloured by group with a legend; ``labels`` names a few nodes; ``edges``
-    (2, edges) draws the graph's edges between the embedded nodes."""
+    """A 2-D node embedding (nodes, 2), coloured by group with a legend above it; ``labels`` names a few nodes,
+    placed apart as on the maps; ``edges`` (2, edges) draws the graph's edges between the embedded nodes. The page
+    titles it."""
     points = np.asarray(points, dtype=np.float64)
     labels = labels or {}
+    font_px = 13 * text_scale
+    # the plot area (px) at the narrowest width the page gives it: less the axis titles, the margins and the legend
+    plot_px = np.array([EMBEDDING_WIDTH_PX - 80 * text_scale, height_px - 160 * text_scale])
+    span = np.ptp(points, axis=0) + 1e-12
+    in_px = (points - points.min(axis=0)) / span * plot_px
+    names = [labels.get(i, "") for i in range(len(points))]
+    positions = label_positions(in_px, names, np.full(len(points), EMBEDDING_MARKER_PX), 1.0, font_px=font_px)
+    directions = dict(LABEL_POSITIONS)
+    reach = [(x - 12, y - 12, x + 12, y + 12) for x, y in in_px]  # every marker, with a little room
+    reach += [_label_box(x, y, directions[position], len(name), EMBEDDING_MARKER_PX / 2, 1.0, font_px)
+              for (x, y), name, position in zip(in_px, names, positions, strict=True) if name and position]
+    extent_px = np.array(reach).reshape(-1, 4)
+    extent = np.array([extent_px[:, :2].min(axis=0), extent_px[:, 2:].max(axis=0)])  # (low, high) × (x, y), px
+    ranges = points.min(axis=0) + extent / plot_px * span
     order = list(dict.fromkeys(groups))
     colours = line_colours(order)
     traces = []
@@ -503,18 +618,21 @@ def embedding_figure(
     for group in order:
         index = [i for i, g in enumerate(groups) if g == group]
         traces.append(go.Scatter(
-            x=points[index, 0], y=points[index, 1], mode="markers+text", name=plain(group),
-            text=[plain(labels.get(i, "")) for i in index], textposition="top center",
-            textfont=dict(size=13, shadow=HALO), hovertext=[plain(labels.get(i, f"node {i}")) for i in index],
+            x=points[index, 0], y=points[index, 1], mode="markers+text", name=plain(group), cliponaxis=False,
+            text=[plain(names[i]) if positions[i] else "" for i in index],
+            textposition=[positions[i] or "top center" for i in index], textfont=dict(size=font_px, shadow=HALO),
+            hovertext=[plain(labels.get(i, f"node {i}")) for i in index],
             hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(size=13, color=colours.get(group, INTERCHANGE_COLOUR), line=dict(color="#343a40", width=1)),
+            marker=dict(size=EMBEDDING_MARKER_PX, color=colours.get(group, INTERCHANGE_COLOUR),
+                        line=dict(color="#343a40", width=1)),
         ))
     figure = go.Figure(traces)
-    figure.update_xaxes(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#f1f3f5", title="dimension 1")
-    figure.update_yaxes(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#f1f3f5", title="dimension 2")
-    figure.update_layout(
-        title=dict(text=plain(title), x=0.0, xanchor="left", font=dict(size=17)), font=FONT, height=height_px,
-        margin=dict(l=30, r=10, t=40, b=30), plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
-        legend=dict(orientation="h", x=0.0, y=-0.08, yanchor="top", font=dict(size=13)),
+    axes = dict(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#f1f3f5")  # ranges: names inside
+    figure.update_xaxes(range=list(ranges[:, 0]), title="dimension 1", **axes)
+    figure.update_yaxes(range=list(ranges[:, 1]), title="dimension 2", **axes)
+    figure.update_layout(  # the legend above the plot (its margin grows to hold it), the axis titles below and left
+        font=figure_font(text_scale), height=height_px, margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
+        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale),
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom", font=dict(size=13 * text_scale)),
     )
     return figure

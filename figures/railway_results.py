@@ -14,10 +14,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from figures.attention_figures import FONT, plain
+from figures.attention_figures import plain
+from figures.railway_map import figure_font, scaled_margin
 
-ROWS = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP", "ridge": "ridge"}
-COLUMNS = {  # evaluation → (column title, what it asks)
+MODELS = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP", "ridge": "ridge"}
+EVALUATION_NAMES = {  # evaluation → (its short name, on a line or two; what it asks)
     "held-out days": ("new days", "Trained on 3/4 of the days, tested on the other days, every station."),
     "held-out stations": (
         "unseen stations",
@@ -25,10 +26,11 @@ COLUMNS = {  # evaluation → (column title, what it asks)
     ),
     "topology change": ("a link closed", "Trained on the intact network, tested after a link closes, no retraining."),
     "control": (
-        "control: own boardings",
+        "control:<br>own boardings",
         "Negative control: a label driven only by the station's own boardings (platform crowding), unseen stations.",
     ),
 }
+MINUS = "\u2212"  # a true minus sign: "−0.98" reads as negative where "-0.98" can pass for a dash
 MODEL_COLOURS = {"GCN": "#1c7ed6", "GCN + skip": "#f76707", "MLP": "#868e96"}
 EVALUATION_PANELS = ("held-out days", "held-out stations", "control")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
@@ -39,18 +41,21 @@ def md_plain(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def loss_figure(history: Mapping[tuple[str, str], Sequence[tuple[int, float, float]]], epochs: int) -> go.Figure:
+def loss_figure(
+    history: Mapping[tuple[str, str], Sequence[tuple[int, float, float]]], epochs: int, *, text_scale: float = 1.0
+) -> go.Figure:
     """Loss curves, one panel per evaluation: (model name, evaluation) → [(epoch, train loss, test loss)].
 
-    Test loss solid, training loss dotted, log scale; losses are mean squared errors of crowding / 100.
+    Test loss solid, training loss dotted, log scale; losses are mean squared errors of crowding / 100. The models'
+    legend sits in the top margin, above the panels' titles.
     """
     figure = make_subplots(rows=1, cols=len(EVALUATION_PANELS), shared_yaxes=True, horizontal_spacing=0.05,
-                           subplot_titles=[COLUMNS[e][0] for e in EVALUATION_PANELS])
+                           subplot_titles=[EVALUATION_NAMES[e][0] for e in EVALUATION_PANELS])
     for (model, evaluation), points in history.items():
         if evaluation not in EVALUATION_PANELS or not points:
             continue
         column = EVALUATION_PANELS.index(evaluation) + 1
-        epoch, train, test = (list(values) for values in zip(*points))
+        epoch, train, test = (list(values) for values in zip(*points, strict=True))
         colour = MODEL_COLOURS.get(model, "#495057")
         first = evaluation == EVALUATION_PANELS[0]
         figure.add_trace(go.Scatter(x=epoch, y=test, mode="lines", name=plain(model), legendgroup=model,
@@ -64,11 +69,20 @@ def loss_figure(history: Mapping[tuple[str, str], Sequence[tuple[int, float, flo
     figure.update_xaxes(range=[0, epochs], title_text="epoch", showgrid=True, gridcolor="#f1f3f5", tick0=epochs,
                         dtick=max(1, epochs // 4))
     figure.update_yaxes(type="log", dtick=1, showgrid=True, gridcolor="#f1f3f5")
-    figure.update_yaxes(title_text="test loss (solid), train (dotted)", row=1, col=1)
-    figure.update_layout(font=FONT, height=330, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
-                         paper_bgcolor="#ffffff", legend=dict(orientation="h", x=1.0, xanchor="right", y=1.12,
-                                                              yanchor="bottom"))
+    figure.update_yaxes(title_text="loss: test (solid),<br>train (dotted)", row=1, col=1)
+    figure.update_annotations(font_size=15 * text_scale)  # the panels' titles, one or two lines
+    figure.update_layout(
+        font=figure_font(text_scale), height=round(360 * text_scale),
+        margin=scaled_margin(dict(l=10, r=10, t=84, b=10), text_scale), plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale),
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", yref="container"),
+    )
     return figure
+
+
+def _r2_text(value: float) -> str:
+    """An R² with two decimals and a true minus sign."""
+    return f"{value:.2f}".replace("-", MINUS)
 
 
 def _cell(value: tuple[float, float] | None) -> str:
@@ -76,36 +90,42 @@ def _cell(value: tuple[float, float] | None) -> str:
     if value is None:
         return "n/a"
     r2, mae = value
-    return f"<b>R² {r2:.2f}</b><br>MAE {mae:.0f} pp"
+    return f"<b>R² {_r2_text(r2)}</b><br>MAE {mae:.0f} pp"
 
 
 def results_figure(
-    scores: Mapping[tuple[str, str], tuple[float, float]], evaluations: Sequence[str], *, closed_link: str = ""
+    scores: Mapping[tuple[str, str], tuple[float, float]],
+    evaluations: Sequence[str],
+    *,
+    closed_link: str = "",
+    text_scale: float = 1.0,
 ) -> go.Figure:
-    """The scores as a grid: rows = models (ROWS), columns = ``evaluations``; colour = R² (0 to 1), text = R² and
-    MAE in crowding percentage points; a model that cannot answer an evaluation reads "n/a"."""
-    rows = list(ROWS)
-    r2 = np.array([[scores[row, e][0] if (row, e) in scores else np.nan for e in evaluations] for row in rows])
-    text = [[_cell(scores.get((row, e))) for e in evaluations] for row in rows]
-    titles = [COLUMNS[e][0].replace(": ", ":<br>") + (f"<br>{plain(closed_link)}" if e == "topology change"
-                                                      and closed_link else "") for e in evaluations]
-    hover = [[f"{ROWS[row]} · {COLUMNS[e][1]}" for e in evaluations] for row in rows]
+    """The scores as a grid: rows = ``evaluations``, columns = models (MODELS); text = R² and MAE in crowding
+    percentage points, colour = R² from 0 (white, also for every R² below 0) to 1; a model that cannot answer an
+    evaluation reads "n/a". The long names run down the side, where they have room; the short ones across the top."""
+    models = list(MODELS)
+    r2 = np.array([[scores[m, e][0] if (m, e) in scores else np.nan for m in models] for e in evaluations])
+    text = [[_cell(scores.get((m, e))) for m in models] for e in evaluations]
+    rows = [EVALUATION_NAMES[e][0] + (f":<br>{plain(closed_link)}" if e == "topology change" and closed_link else "")
+            for e in evaluations]
+    hover = [[f"{MODELS[m]} · {EVALUATION_NAMES[e][1]}" for m in models] for e in evaluations]
     heatmap = go.Heatmap(
-        z=np.clip(r2, 0.0, 1.0), x=titles, y=[ROWS[row] for row in rows], text=text, customdata=hover,
-        texttemplate="%{text}", textfont=dict(size=16), colorscale="Blues", zmin=0.0, zmax=1.15, showscale=False,
-        hovertemplate="%{customdata}<extra></extra>", xgap=3, ygap=3,
+        z=np.clip(r2, 0.0, 1.0), x=[MODELS[m] for m in models], y=rows, text=text, customdata=hover,
+        texttemplate="%{text}", textfont=dict(size=16 * text_scale), colorscale="Blues", zmin=0.0, zmax=1.15,
+        showscale=False, hovertemplate="%{customdata}<extra></extra>", xgap=3, ygap=3,
     )
     figure = go.Figure(heatmap)
-    figure.update_xaxes(side="top", tickfont=dict(size=15), tickangle=0, fixedrange=True)
-    figure.update_yaxes(autorange="reversed", tickfont=dict(size=16), fixedrange=True)
-    figure.update_layout(font=FONT, height=360, margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="#f8f9fa",
-                         paper_bgcolor="#ffffff")
+    figure.update_xaxes(side="top", tickfont=dict(size=15 * text_scale), tickangle=0, fixedrange=True)
+    figure.update_yaxes(autorange="reversed", tickfont=dict(size=15 * text_scale), fixedrange=True)
+    figure.update_layout(font=figure_font(text_scale), height=round(340 * text_scale),
+                         margin=scaled_margin(dict(l=10, r=10, t=30, b=10), text_scale), plot_bgcolor="#f8f9fa",
+                         paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale))
     return figure
 
 
 def _fmt(value: float) -> str:
     """An R² for a sentence; a negative one says what it means."""
-    return f"{value:.2f}" if value >= 0 else f"{value:.2f}, worse than always guessing the average"
+    return _r2_text(value) if value >= 0 else f"{_r2_text(value)}, worse than always guessing the average"
 
 
 def _compare(a: float, b: float, margin: float = 0.05) -> str:
@@ -134,8 +154,13 @@ def results_reading(
         )
         if best == "ridge":
             sentence += (
-                f" The per-station ridge does best here ({_fmt(r2('ridge', 'held-out days'))}): with every station's "
-                "own history it can memorise each one; that is the easy case."
+                f" The ridge does best here ({_fmt(r2('ridge', 'held-out days'))}): it is fitted station by station, "
+                "with a weight on every station's boardings learned from that station's own crowding. On an "
+                "unchanged network each station sends a roughly steady share of its riders past any other, so these "
+                "weights capture where a station's riders come from, however far away, and its hidden handling quirk "
+                "(±10 % in the simulator). The GCNs apply one rule to every station and see only the boardings "
+                "within 3 stops. The ridge's edge needs each station's own history on an unchanged network: it cannot "
+                "answer for unseen stations, nor see a closed link."
             )
         sentences.append(sentence)
     if ("gcn_skip", "held-out stations") in scores:
@@ -179,6 +204,7 @@ def change_figure(
     predicted_change: Mapping[str, np.ndarray],
     *,
     top: int = 10,
+    text_scale: float = 1.0,
 ) -> go.Figure:
     """Horizontal bars: the ``top`` stations whose true crowding changed most in a what-if, in percentage points,
     the simulator's change beside each model's."""
@@ -193,12 +219,13 @@ def change_figure(
                            marker_color=MODEL_COLOURS.get(model, "#495057"),
                            hovertemplate=f"%{{y}}: %{{x:+.0f}} pp ({plain(model)})<extra></extra>"))
     figure = go.Figure(bars)
-    figure.update_layout(
-        barmode="group", font=FONT, height=max(260, 90 + 30 * len(order)), margin=dict(l=10, r=10, t=30, b=10),
-        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", bargap=0.25,
+    figure.update_layout(  # the legend above the bars: its margin grows to hold it
+        barmode="group", font=figure_font(text_scale), height=round(max(260, 90 + 30 * len(order)) * text_scale),
+        margin=scaled_margin(dict(l=10, r=10, t=30, b=10), text_scale), plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff", bargap=0.25, hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", traceorder="normal"),
         xaxis=dict(title="change in crowding (percentage points)", zeroline=True, zerolinecolor="#495057",
                    showgrid=True, gridcolor="#f1f3f5"),
-        yaxis=dict(tickfont=dict(size=14)),
+        yaxis=dict(tickfont=dict(size=14 * text_scale)),
     )
     return figure

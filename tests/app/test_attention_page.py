@@ -1,6 +1,7 @@
 """The attention page, run from app.py by Streamlit's AppTest, with the interactions a user makes."""
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -60,7 +61,7 @@ def test_view_controls_change_the_graph(app):
     words_html = iframe_html(app)
     app.segmented_control(key="units").set_value("Tokens")
     app.toggle(key="hide_special").set_value(True)
-    app.segmented_control(key="layout").set_value("columns")
+    app.selectbox(key="layout").set_value("columns")
     app.selectbox(key="rule").set_value("top_k")
     rerun(app)
     app.slider(key="top_k").set_value(1)
@@ -70,7 +71,8 @@ def test_view_controls_change_the_graph(app):
     html = iframe_html(app)
     assert html != words_html
     assert "[CLS]" not in html and "didn" in html  # tokens, special tokens hidden
-    assert any("Graph — layer 2, head 5" in header.value for header in app.subheader)
+    assert "Graph — layer 2, head 5" in html  # the graph's title, drawn in its canvas
+    assert any("Heatmap — layer 2, head 5" in header.value for header in app.subheader)
 
 
 def test_empty_text_asks_for_a_sentence(app):
@@ -79,14 +81,28 @@ def test_empty_text_asks_for_a_sentence(app):
     assert not app.get("iframe")
 
 
-def test_long_text_is_truncated_with_a_notice_and_the_graph_asks_first(app):
+def test_long_text_is_truncated_with_a_notice_and_the_graph_shows_the_focus_words_neighbourhood(app):
     enter(app, text="many words here " * 200)
     assert any("truncated" in warning.value for warning in app.warning)
-    assert any("too many for a readable graph" in info.value for info in app.info)
-    assert not app.get("iframe") and len(plotly_specs(app)) == 2
-    app.checkbox(key="draw_anyway").check()
+    assert len(plotly_specs(app)) == 2
+    captions = " ".join(caption.value for caption in app.caption)
+    assert "neighbourhood of **many**" in captions and "edges shown" not in captions
+    nodes = re.search(r"new vis\.DataSet\((\[.*?\])\)", iframe_html(app)).group(1)
+    assert 3 <= len(json.loads(nodes)) <= 17  # the focus word and at most 8 + 8 neighbours, not 510 words
+    app.selectbox(key="focus").set_value("here  (word 3)")
     rerun(app)
-    assert app.get("iframe")
+    assert "neighbourhood of **here**" in " ".join(caption.value for caption in app.caption)
+
+
+def test_a_new_sentence_brings_its_own_focus_word(app):
+    app.selectbox(key="focus").set_value("animal  (word 2)")  # in the example
+    rerun(app)
+    enter(app, text="My cat sat on the warm mat.")
+    assert app.selectbox(key="focus").value == "My  (word 1)"
+    enter(app, text="My cat sat on the mat because it was warm.")
+    assert app.selectbox(key="focus").value == "My  (word 1)"  # an edit that keeps the word keeps the choice
+    enter(app, text="The cat sat on the mat because it was warm.")
+    assert app.selectbox(key="focus").value == "it  (word 8)"  # word 1 is another word now: the default again
 
 
 def test_an_unreachable_model_is_explained_and_the_bundled_one_keeps_working(app):

@@ -89,6 +89,32 @@ def test_corpus_statistics_run_on_request(page):
     assert any("gnn_corpus_heads" in chart_id for chart_id in chart_keys(page))
 
 
+def test_model_sizes_sit_in_a_table_whose_columns_are_never_cut(page):
+    assert not page.get("arrow_data_frame")  # a dataframe's grid cut its last column in the narrow column
+    sizes = page.table[-1].value
+    assert list(sizes.columns) == ["layers", "hidden size", "parameters (millions)"]
+    assert sizes.loc["BERT-BASE", "parameters (millions)"] == pytest.approx(109.5, abs=0.05)
+    assert sizes.loc["BERT-LARGE", "layers"] == 24
+
+
+def test_entropy_and_rollout_versus_flow_are_explained_where_they_first_appear(page):
+    heads = next(c.value for c in page.caption if "nats" in c.value)
+    assert "natural logarithm" in heads and "ln 16 ≈ 2.8 for these 16 tokens" in heads
+    assert "how spread out a head's attention is" in heads
+    rollout_flow = next(c.value for c in page.caption if "Rollout" in c.value and "Flow" in c.value)
+    assert rollout_flow.index("Rollout and flow answer one question") == 0
+    assert "multiplied" in rollout_flow and "maximum flow" in rollout_flow
+
+
+def test_presentation_mode_draws_the_figures_text_larger(page):
+    usual = {key: chart(page, key)["layout"] for key in ("gnn_heads", "gnn_sizes", "gnn_rollout")}
+    page.session_state["present"] = True
+    rerun(page)
+    for key, layout in usual.items():
+        assert chart(page, key)["layout"]["font"]["size"] == round(1.25 * layout["font"]["size"]), key
+    assert chart(page, "gnn_heads")["layout"]["xaxis"]["tickfont"]["size"] >= 13  # the panels' H1 … H12
+
+
 def test_static_and_contextual_word_graphs(page):
     assert page.header[-1].value == "Static vs contextual word graphs"
     static = chart(page, "gnn_static")

@@ -9,8 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-TABS = {"buckets": "🪣 Buckets of this sentence", "toy": "🧭 The hash in 2-D", "quality": "🎯 Quality",
-        "scaling": "⏱️ Scaling"}
+TABS = {"buckets": "Buckets", "toy": "Hash", "quality": "Quality", "scaling": "Scaling"}
 
 
 def rerun(at):
@@ -66,6 +65,31 @@ def test_the_bucket_view_hashes_the_example_head(app):
     assert not app.warning and not app.error
 
 
+def test_the_tabs_are_plain_words_so_that_the_address_holds_one(app):
+    assert [tab.label for tab in app.tabs] == list(TABS.values())
+    assert all(label.isascii() and label.isalpha() for label in TABS.values())  # lsh_tab=Quality, no emoji
+    open_tab(app, "quality")
+    assert chart(app, "lsh_quality_sentence")
+
+
+def test_shared_qk_is_explained_where_it_first_appears(app):
+    first = next(c.value for c in app.caption if "shared-qk" in c.value.lower())
+    assert "one vector that serves as both its query and its key" in first
+    open_tab(app, "quality")
+    assert any("each token's query is also its key" in m.value for m in app.markdown)
+
+
+def test_presentation_mode_draws_the_figures_text_larger(app):
+    usual = {key: chart(app, key)["layout"] for key in ("lsh_buckets_fig", "lsh_full_heatmap", "lsh_sizes")}
+    app.session_state["present"] = True
+    rerun(app)
+    for key, layout in usual.items():
+        presenting = chart(app, key)["layout"]
+        assert presenting["font"]["size"] == round(1.25 * layout["font"]["size"]), key
+    assert (chart(app, "lsh_full_heatmap")["layout"]["yaxis"]["tickfont"]["size"]
+            > usual["lsh_full_heatmap"]["yaxis"]["tickfont"]["size"])
+
+
 def test_settings_change_the_hash_and_the_windows(app):
     app.select_slider(key="lsh_rounds").set_value(3)
     app.select_slider(key="lsh_buckets").set_value(8)
@@ -93,7 +117,7 @@ def test_the_head_chosen_here_is_the_head_of_the_attention_page(app):
     rerun(app)
     app.switch_page("app_pages/attention.py")
     rerun(app)
-    assert any("Graph — layer 5, head 7" in h.value for h in app.subheader)
+    assert any("Graph — layer 5, head 7" in frame.proto.srcdoc for frame in app.get("iframe"))  # its title
 
 
 def test_an_example_from_the_sidebar_brings_its_head(app):

@@ -90,6 +90,7 @@ def test_train_then_results_then_what_if_then_a_malformed_upload(page):
     results = chart(page, "stations_results")
     cells = json.dumps(results["data"][0]["text"], ensure_ascii=False)
     assert "n/a" in cells and "R²" in cells  # the ridge cannot answer unseen stations
+    assert "-" not in cells  # a negative R² reads with a minus sign
     reading = " ".join(markdown.value for markdown in page.markdown)
     assert "Negative control" in reading and "graph is not magic" in reading
     assert "Unseen stations" in reading and "A link closed" in reading
@@ -168,14 +169,33 @@ def test_an_uploaded_network_with_markup_in_its_names_is_drawn_as_text(page):
     assert "<img" not in json.dumps(chart(page, "stations_change"))
 
 
-def test_closing_links_that_cut_off_a_station_is_explained_and_ignored(page):
+def closed_on_the_map(at) -> int:
+    """How many closed links the map draws (dotted segments, each ended by None)."""
+    dotted = [trace for trace in chart(at, "stations_map")["data"] if trace.get("name") == "closed link"]
+    return dotted[0]["x"].count(None) if dotted else 0
+
+
+def test_a_link_that_would_cut_a_station_off_stays_open_and_leaves_the_box_with_the_reason(page):
     closing = page.multiselect(key="stations_close")
     around_takanawa = [i for i, label in enumerate(closing.options) if "Takanawa Gateway" in label]
     assert len(around_takanawa) == 2
     closing.set_value(around_takanawa)
     rerun(page)
-    assert any("disconnects the network" in warning.value for warning in page.warning)
-    assert not any(trace.get("name") == "closed link" for trace in chart(page, "stations_map")["data"])
+    assert page.multiselect(key="stations_close").value == around_takanawa[:1]  # the box: the first
+    assert closed_on_the_map(page) == 1  # the map: the same one
+    (warning,) = page.warning
+    assert "stays open" in warning.value and "cut Takanawa Gateway off" in warning.value
+    assert f"{closing.options[around_takanawa[1]]} stays open" in warning.value  # the second, named
+
+
+def test_asking_to_close_every_link_closes_what_can_close_and_the_box_shows_just_those(page):
+    closing = page.multiselect(key="stations_close")
+    closing.set_value(list(range(len(closing.options))))
+    rerun(page)
+    shown = page.multiselect(key="stations_close").value
+    cycles = len(closing.options) - 37 + 1  # links beyond a spanning tree of the 37 stations
+    assert len(shown) == cycles == closed_on_the_map(page)
+    assert len(page.warning) == len(closing.options) - cycles  # one reason per link left open
 
 
 def test_the_receptive_field_follows_the_station_and_depth(page):

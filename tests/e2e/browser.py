@@ -216,15 +216,16 @@ def open_app(browser, url: str, width: int = 1600, height: int = 1000):
     return page
 
 
-def full_page_screenshot(page, path) -> None:
-    """Streamlit scrolls inside its main container, so grow the viewport to the content before the capture."""
+def full_page_screenshot(page, path, graph: bool = True) -> None:
+    """Streamlit scrolls inside its main container, so grow the viewport to the content before the capture
+    (``graph``: wait for the attention graph's canvas too, as ``wait_for_app_idle`` does)."""
     height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll(
         '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stMainBlockContainer"]')]
         .map((e) => e.scrollHeight))""")
     viewport = page.viewport_size
     page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], int(height) + 40)})
     page.wait_for_timeout(1500)  # plotly and vis-network redraw on resize
-    wait_for_app_idle(page)
+    wait_for_app_idle(page, graph=graph)
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(viewport)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -205,12 +206,12 @@ def hover_tile(page, layer: int, head: int) -> dict:
 
 
 def test_clicking_a_tile_selects_that_head(page):
-    assert "Graph — layer 5, head 7" not in page_text(page)
+    assert "Heatmap — layer 5, head 7" not in page_text(page)
     point = hover_tile(page, 4, 6)
     with expect_rerun(page):
         page.mouse.click(point["x"], point["y"])
-    text = page_text(page)
-    assert "Graph — layer 5, head 7" in text and "Heatmap — layer 5, head 7" in text
+    assert "Heatmap — layer 5, head 7" in page_text(page)
+    assert "Graph — layer 5, head 7" in page.locator(GRAPH_IFRAME).get_attribute("srcdoc")
     sliders = page.locator('[data-testid="stMain"] [data-testid="stSlider"]')
     values = {sliders.nth(i).get_attribute("aria-label") or sliders.nth(i).locator("label").inner_text():
               sliders.nth(i).locator('input[type="range"]').first.get_attribute("aria-valuetext")
@@ -231,3 +232,58 @@ def test_exported_json_holds_every_head_with_its_tokens(page):
     assert [len(document["attention"]), len(document["attention"][0])] == [LAYERS, HEADS]
     assert all(abs(sum(row) - 1) < 1e-4 for layer in document["attention"] for head in layer for row in head)
     assert len(document["attention"][3][1]) == n
+
+
+# --- what a new user hits first (issue 10) ---------------------------------------------------------------------------
+
+PARAGRAPH = (  # 129 tokens with [CLS] and [SEP]
+    "Attention lets every word in a sentence look at every other word. In a recurrent network the first word has to "
+    "survive many steps before it reaches the last one, and most of it fades on the way. A Transformer instead "
+    "builds a graph: the words are the nodes, and the weights of attention are the edges, recomputed for every "
+    "river sentence from the similarity of the words themselves. Reformer keeps only the strongest of those edges "
+    "by hashing similar words into the same bucket, so that a model can read thousands of words without comparing "
+    "every pair. The station map in the next chapter works the same way, with trains."
+)
+HEATMAP_ROWS_JS = """() => {
+    const gd = document.querySelector('.st-key-heatmap .js-plotly-plot');
+    return {rows: gd._fullData[0].y.length, height: gd._fullLayout.yaxis._length, width: gd._fullLayout.xaxis._length};
+}"""
+# Screen x of every node of the graph, from vis-network itself, and the canvas's width.
+NODE_XS_JS = """() => ({
+    xs: Object.values(network.getPositions()).map((p) => network.canvasToDOM(p).x),
+    width: document.querySelector('#mynetwork canvas').getBoundingClientRect().width,
+})"""
+
+
+def test_a_long_paragraph_gives_a_readable_heatmap_and_a_graph_around_the_focus_word(page):
+    type_sentence(page, PARAGRAPH)
+    heatmap = page.evaluate(HEATMAP_ROWS_JS)
+    assert heatmap["rows"] == 124  # the 129 tokens as words, [CLS] and [SEP] included
+    assert heatmap["height"] / heatmap["rows"] >= 6 and heatmap["width"] / heatmap["rows"] >= 6, heatmap
+    text = page_text(page)
+    assert not re.search(r"\d+ of \d+ edges shown", text)  # no caption of a whole graph that is not drawn
+    assert "this is the neighbourhood of it" in text
+    nodes = graph_frame(page).locator("html").evaluate("() => Object.keys(network.getPositions()).length")
+    assert 3 <= nodes <= 17
+
+
+def test_a_new_sentence_brings_a_focus_word_of_its_own(page):
+    def focus_word() -> str:
+        return page.get_by_role("combobox", name="Focus word").input_value().split()[0]
+
+    type_sentence(page, "The cat sat on the mat because it was warm.")
+    assert focus_word() == "it"
+    type_sentence(page, "My neighbour's dog barked at the postman all morning.")
+    assert focus_word() == "My"  # not the old sentence's word 1, "The"
+
+
+def test_the_arc_layout_spreads_the_sentence_across_the_canvas(page):
+    box = page.get_by_role("combobox", name="Layout")
+    with expect_rerun(page):
+        box.click()
+        box.press("ArrowDown")
+        page.get_by_role("option", name="Arc (sentence order)", exact=True).click()
+    graph_frame(page).locator("#mynetwork canvas").wait_for()
+    drawn = graph_frame(page).locator("html").evaluate(NODE_XS_JS)
+    on_canvas = [min(max(x, 0), drawn["width"]) for x in drawn["xs"]]
+    assert (max(on_canvas) - min(on_canvas)) / drawn["width"] >= 0.5, drawn

@@ -93,7 +93,7 @@ def test_a_link_reproduces_the_attention_view(session):
     with expect_rerun(page):
         page.mouse.click(point["x"], point["y"])
     with expect_rerun(page):
-        page.get_by_role("radio", name="Columns (from → to)").click()
+        click_option(page, "Layout", "Columns (from → to)")
     with expect_rerun(page):
         page.get_by_role("radio", name="Tokens", exact=True).click()
     with expect_rerun(page):
@@ -103,7 +103,8 @@ def test_a_link_reproduces_the_attention_view(session):
     wait_for_query(page, layer="5", head="7", layout="Columns (from → to)", units="Tokens", hide_special="true",
                    rule="Top-k per word")
     shown = view(page)
-    assert "Graph — layer 5, head 7" in shown["text"] and "trusts" in shown["graph"]
+    assert "Heatmap — layer 5, head 7" in shown["text"] and "trusts" in shown["graph"]
+    assert "Graph — layer 5, head 7" in shown["graph"]
 
     reopened = session(urlsplit(page.url).path + "?" + urlsplit(page.url).query)
     assert view(reopened) == shown
@@ -146,4 +147,4 @@ def test_a_tampered_link_is_read_safely(session):
     left = query(page)
     for rejected in ("layer", "head", "units", "rule", "present"):
         assert rejected not in left, (rejected, left)  # Streamlit dropped what it could not read
-    assert "Graph — layer 4, head 2" in view(page)["text"]  # the defaults stand
+    assert "Heatmap — layer 4, head 2" in view(page)["text"]  # the defaults stand

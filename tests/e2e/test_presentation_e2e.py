@@ -54,9 +54,9 @@ def test_a_presentation_link_opens_with_large_type_and_no_chrome(open_app):
         assert not page.locator(f'[data-testid="{chrome}"]').is_visible(), chrome
     assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
     assert page.locator('[data-testid="stExpandSidebarButton"]').is_visible()  # the sentence box stays reachable
-    for example in EXAMPLES:
-        assert page.locator(PILLS).get_by_text(example["title"], exact=True).is_visible()
-    assert page.locator(GRAPH_IFRAME).bounding_box()["height"] >= 700
+    pills = [page.locator(PILLS).get_by_text(example["short"], exact=True) for example in EXAMPLES]
+    assert all(pill.is_visible() for pill in pills)
+    assert len({round(pill.bounding_box()["y"]) for pill in pills}) == 1  # one row
     full_page_screenshot(page, SCREENSHOT)
     assert SCREENSHOT.stat().st_size > 50_000
 
@@ -65,7 +65,7 @@ def test_the_examples_are_one_click_away(open_app):
     page = open_app("/?present=true")
     pair = next(example for example in EXAMPLES if example["pair"])
     with expect_rerun(page):
-        page.locator(PILLS).get_by_text(pair["title"], exact=True).click()
+        page.locator(PILLS).get_by_text(pair["short"], exact=True).click()
     graph = page.locator(GRAPH_IFRAME).get_attribute("srcdoc")
     assert all(word in graph for word in pair["pair"].rstrip(".").split()[-2:])
     main = page.locator('[data-testid="stMain"]').inner_text()
@@ -78,7 +78,29 @@ def test_a_tile_click_still_selects_its_head_in_large_type(open_app):
     point = hover_tile(page, 4, 6)
     with expect_rerun(page):
         page.mouse.click(point["x"], point["y"])
-    assert "Graph — layer 5, head 7" in page.locator('[data-testid="stMain"]').inner_text()
+    assert "Heatmap — layer 5, head 7" in page.locator('[data-testid="stMain"]').inner_text()
+    assert "Graph — layer 5, head 7" in page.locator(GRAPH_IFRAME).get_attribute("srcdoc")
+
+
+def first_screen_overflow(page) -> dict[str, dict]:
+    """Box of the overview and of the graph where either reaches outside the window (empty: both fully in view)."""
+    window = page.viewport_size
+    boxes = {"overview": page.locator(".st-key-overview .js-plotly-plot").bounding_box(),
+             "graph": page.locator(GRAPH_IFRAME).bounding_box()}
+    return {name: box for name, box in boxes.items()
+            if box["y"] < 0 or box["x"] < 0 or box["y"] + box["height"] > window["height"]
+            or box["x"] + box["width"] > window["width"]}
+
+
+@pytest.mark.parametrize("example", [EXAMPLES[0], EXAMPLES[-1]], ids=["first example", "longest note"])
+def test_the_first_screen_shows_the_overview_and_the_whole_graph(open_app, example):
+    page = open_app("/?present=true")
+    if example is not EXAMPLES[0]:
+        with expect_rerun(page):
+            page.locator(PILLS).get_by_text(example["short"], exact=True).click()
+    page.wait_for_timeout(500)  # the graph's page sizes its iframe once loaded
+    assert first_screen_overflow(page) == {}
+    assert page.locator(GRAPH_IFRAME).bounding_box()["height"] >= 380  # and the graph is not squeezed to fit
 
 
 def test_the_sidebar_toggle_turns_it_on_and_off(open_app):

@@ -13,13 +13,25 @@ import pyvis
 
 from core.graph import Pruning, attention_graph, prune
 from figures.attention_figures import (
+    HEATMAP_WIDTHS_PX,
+    SHADES,
     TILE_GAP,
     figure_config,
+    fit_heatmap,
     heatmap_figure,
     overview_figure,
     tile_from_point_index,
 )
-from figures.attention_graph import LAYOUT_NAMES, LAYOUTS, box_width, curve_midpoint, graph_html
+from figures.attention_graph import (
+    ARC_MAX_RISE_PX,
+    BOX_HEIGHT_PX,
+    LAYOUT_NAMES,
+    LAYOUTS,
+    MIN_ARC_SCALE,
+    box_width,
+    curve_midpoint,
+    graph_html,
+)
 from tests.conftest import ROOT
 
 LABELS = ["[CLS]", "the", "animal", "it"]
@@ -133,14 +145,31 @@ def test_arc_sets_the_words_left_to_right_in_sentence_order():
     assert {y for _, y in xy.values()} == {0.0}
 
 
-def test_arc_neighbours_do_not_overlap_and_a_long_sentence_alternates_between_two_rows():
-    labels = [f"word{i}" for i in range(30)]
-    attention = np.full((30, 30), 1 / 30)
-    xy = positions(graph_html(attention_graph(attention, labels), "arc"))
-    xs = [xy[i][0] for i in range(30)]
-    assert xs == sorted(xs)
-    assert {y for _, y in xy.values()} == {-xy[1][1], xy[1][1]} and xy[0][1] < 0 < xy[1][1]
-    assert all(xs[i + 2] - xs[i] >= box_width(labels[i]) for i in range(28))  # same row: next-but-one clears
+def test_a_long_sentence_stays_on_one_line_and_neighbours_do_not_overlap():
+    labels = [f"word{i}" for i in range(40)]
+    attention = np.full((40, 40), 1 / 40)
+    html = graph_html(attention_graph(attention, labels), "arc")
+    xy = positions(html)
+    xs = [xy[i][0] for i in range(40)]
+    assert {y for _, y in xy.values()} == {0.0}
+    assert all(xs[i + 1] - xs[i] >= box_width(labels[i]) for i in range(39))
+
+
+def test_arcs_of_a_long_sentence_rise_no_higher_than_the_cap_and_the_view_keeps_the_type_readable():
+    labels = [f"word{i}" for i in range(40)]
+    html = graph_html(attention_graph(np.full((40, 40), 1 / 40), labels), "arc")
+    _, edges, options = drawn(html)
+    xy = positions(html)
+    rises = [abs(curve_midpoint(xy[e["from"]], xy[e["to"]], e["smooth"]["roundness"])[1]) for e in edges
+             if e["from"] != e["to"]]
+    assert max(rises) <= ARC_MAX_RISE_PX * 1.05
+    assert options["view"]["min_scale"] == MIN_ARC_SCALE  # the page shows the left end at this scale, not smaller
+
+
+def test_a_words_attention_to_itself_loops_straight_up_in_the_arc_layout():
+    _, edges, _ = drawn(graph_html(small_graph(), "arc"))
+    loops = [edge for edge in edges if edge["from"] == edge["to"]]
+    assert loops and all(edge["selfReference"]["angle"] == pytest.approx(math.pi / 2) for edge in loops)
 
 
 def test_arc_bends_forward_edges_above_the_line_and_backward_edges_below():
@@ -152,7 +181,8 @@ def test_arc_bends_forward_edges_above_the_line_and_backward_edges_below():
         if source != target:
             _, y = curve_midpoint(xy[source], xy[target], edge["smooth"]["roundness"])
             assert edge["smooth"]["type"] == "curvedCW"
-            assert (y < -30) if source < target else (y > 30)  # clears the boxes (y grows downwards)
+            clear = BOX_HEIGHT_PX / 2 + 10  # the arc's middle clears the boxes on the line (y grows downwards)
+            assert (y < -clear) if source < target else (y > clear)
 
 
 def test_circle_sets_the_words_clockwise_from_the_top_at_equal_distance_from_the_centre():
@@ -248,27 +278,66 @@ SENTENCE = ["the", "cat", "saw", "the"]
 def test_heatmap_shows_the_matrix_with_every_label_even_repeated_ones():
     figure = heatmap_figure(ATTENTION, SENTENCE, SENTENCE)
     heatmap = figure.data[0]
-    np.testing.assert_array_equal(heatmap.z, ATTENTION)
-    assert list(figure.layout.xaxis.tickvals) == list(figure.layout.yaxis.tickvals) == [0, 1, 2, 3]
+    np.testing.assert_allclose(np.asarray(heatmap.z, dtype=float), ATTENTION, atol=1e-7)  # sent as float32
+    names = ["the (0)", "cat (1)", "saw (2)", "the (3)"]  # unique categories, even for the repeated "the"
+    assert list(heatmap.x) == list(heatmap.y) == names
+    assert list(figure.layout.xaxis.tickvals) == list(figure.layout.yaxis.tickvals) == names
     assert list(figure.layout.xaxis.ticktext) == list(figure.layout.yaxis.ticktext) == SENTENCE
 
 
-def test_heatmap_tilts_column_labels_only_when_they_would_not_fit_side_by_side():
+def test_heatmap_turns_column_labels_upright_only_when_each_fits_its_cell():
     assert heatmap_figure(ATTENTION, SENTENCE, SENTENCE).layout.xaxis.tickangle == 0
-    assert heatmap_figure(ATTENTION, HOSTILE, HOSTILE).layout.xaxis.tickangle == -60
+    assert heatmap_figure(ATTENTION, HOSTILE, HOSTILE).layout.xaxis.tickangle == -90
+    japanese = ["[CLS]", "私", "は", "[SEP]"]  # "[CLS]" is wider than a cell, "私" narrow enough to leave it room
+    assert heatmap_figure(ATTENTION, japanese, japanese).layout.xaxis.tickangle == 0
+    crowded = ["[CLS]", "Tokyo", "is", "[SEP]"]  # two wide labels side by side would run into each other
+    assert heatmap_figure(ATTENTION, crowded, crowded).layout.xaxis.tickangle == -90
 
 
 def test_heatmap_rows_are_queries_top_down_columns_keys_cells_square():
     figure = heatmap_figure(ATTENTION, SENTENCE, SENTENCE)
     assert figure.layout.yaxis.autorange == "reversed"
-    assert figure.layout.yaxis.scaleanchor == "x"
+    assert figure.layout.yaxis.scaleanchor == "x"  # square cells, whatever width the page gives the figure
+    eight = [f"w{i}" for i in range(8)]
+    figure, margin = heatmap_figure(np.eye(8), eight, eight), heatmap_figure(np.eye(8), eight, eight).layout.margin
+    assert figure.layout.width - margin.l - margin.r == figure.layout.height - margin.t - margin.b  # 8 × 8 cells
     assert figure.layout.yaxis.title.text.startswith("from") and figure.layout.xaxis.title.text.startswith("to")
 
 
-def test_heatmap_hover_names_both_tokens_and_gives_the_weight():
+@pytest.mark.parametrize("tokens", [5, 16, 23, 64, 129, 512])
+def test_heatmap_cells_grow_with_fewer_tokens_and_every_row_keeps_a_readable_label(tokens):
+    labels = [f"w{i}" for i in range(tokens)]
+    figure = heatmap_figure(np.full((tokens, tokens), 1 / tokens), labels, labels)
+    margin = figure.layout.margin
+    cell = (figure.layout.height - margin.t - margin.b) / tokens
+    assert cell >= 6 and figure.layout.yaxis.tickfont.size >= 9
+    assert cell >= figure.layout.yaxis.tickfont.size  # a label's line fits its row: no two labels overlap
+    assert cell <= 30
+
+
+def test_heatmap_text_grows_in_presentation_mode():
+    normal = heatmap_figure(ATTENTION, SENTENCE, SENTENCE)
+    presenting = heatmap_figure(ATTENTION, SENTENCE, SENTENCE, text_scale=1.25)
+    assert presenting.layout.font.size > normal.layout.font.size
+    assert presenting.layout.yaxis.tickfont.size > normal.layout.yaxis.tickfont.size
+
+
+def test_heatmap_hover_names_both_tokens_and_gives_the_weight_without_a_text_per_cell():
     heatmap = heatmap_figure(ATTENTION, SENTENCE, SENTENCE).data[0]
-    assert heatmap.text[3][1] == "from the (3) → to cat (1)"
-    assert heatmap.hovertemplate == "%{text}: %{z:.3f}<extra></extra>"
+    assert heatmap.hovertemplate == "from %{y} → to %{x}: %{z:.3f}<extra></extra>"
+    assert heatmap.text is None  # the hover reads the axis categories: "from the (3) → to cat (1): 0.250"
+
+
+def test_a_long_heatmap_is_sent_compactly():
+    labels = [f"word{i}" for i in range(128)]
+    figure = heatmap_figure(np.full((128, 128), 1 / 128), labels, labels)
+    assert len(figure.to_json()) < 120_000  # 16 384 weights as float32; per-cell hover text made it ~600 KB
+
+
+def test_a_short_sentence_leaves_its_colour_bar_room():
+    figure = heatmap_figure(np.eye(2), ["a", "b"], ["a", "b"])
+    margin = figure.layout.margin
+    assert figure.layout.width - margin.l - margin.r >= figure.data[0].colorbar.len
 
 
 def test_heatmap_colour_scale_starts_at_zero_and_is_titled():
@@ -299,9 +368,9 @@ def all_heads(layers=2, heads=3, n=4, seed=0):
 
 
 def tile(figure, layer, head, t):
-    """The (t, t) block of the overview mosaic drawn for (layer, head)."""
+    """The (t, t) block of the overview mosaic drawn for (layer, head), as shades back in [0, 1]."""
     top, left = layer * (t + 1), head * (t + 1)
-    return np.asarray(figure.data[0].z, dtype=float)[top : top + t, left : left + t]
+    return (np.asarray(figure.data[0].z, dtype=float)[top : top + t, left : left + t] - 1) / SHADES
 
 
 def test_each_tile_is_its_head_shaded_relative_to_its_own_maximum():
@@ -310,14 +379,17 @@ def test_each_tile_is_its_head_shaded_relative_to_its_own_maximum():
     for layer in range(2):
         for head in range(3):
             head_attention = attention[layer, head]
-            np.testing.assert_allclose(tile(figure, layer, head, 4), head_attention / head_attention.max())
+            np.testing.assert_allclose(tile(figure, layer, head, 4), head_attention / head_attention.max(),
+                                       atol=0.5 / SHADES)  # one byte a cell
 
 
 def test_tiles_are_separated_by_empty_cells_and_spaced_one_unit_apart():
     figure = overview_figure(all_heads())
     z = np.asarray(figure.data[0].z, dtype=float)
     assert z.shape == (2 * 5 - 1, 3 * 5 - 1)
-    assert np.isnan(z[4]).all() and np.isnan(z[:, 4]).all() and np.isnan(z[:, 9]).all()
+    assert (z[4] == 0).all() and (z[:, 4] == 0).all() and (z[:, 9] == 0).all()  # the gaps: shade 0, white
+    assert (np.delete(np.delete(z, [4], axis=0), [4, 9], axis=1) >= 1).all()  # every tile cell: a shade of blue
+    assert figure.data[0].colorscale[0][1] == "#ffffff"
     x_edges = np.asarray(figure.data[0].x)
     assert x_edges[0] == 0 and x_edges[4] == 1 and x_edges[5] == pytest.approx(1 + TILE_GAP)
 
@@ -326,7 +398,7 @@ def test_long_sentences_are_average_pooled_down_to_max_tile():
     attention = all_heads(layers=1, heads=2, n=8)
     figure = overview_figure(attention, max_tile=4)
     pooled = attention[0, 1].reshape(4, 2, 4, 2).mean(axis=(1, 3))
-    np.testing.assert_allclose(tile(figure, 0, 1, 4), pooled / pooled.max())
+    np.testing.assert_allclose(tile(figure, 0, 1, 4), pooled / pooled.max(), atol=0.5 / SHADES)
 
 
 def test_pooling_an_uneven_size_keeps_every_row():
@@ -349,8 +421,9 @@ def test_layers_run_top_down_and_are_labelled():
     figure = overview_figure(all_heads(layers=2, heads=3))
     low, high = figure.layout.yaxis.range[1], figure.layout.yaxis.range[0]
     assert low < high  # reversed: layer 1 on top
-    assert list(figure.layout.yaxis.ticktext) == ["L1", "L2"]
-    assert list(figure.layout.xaxis.ticktext) == ["H1", "H2", "H3"]
+    assert list(figure.layout.yaxis.ticktext) == ["1", "2"] and figure.layout.yaxis.title.text == "layer"
+    assert list(figure.layout.xaxis.ticktext) == ["1", "2", "3"] and figure.layout.xaxis.title.text == "head"
+    assert figure.layout.xaxis.tickangle == 0  # short labels, never turned on their side
     assert figure.data[0].showscale is False
 
 
@@ -382,8 +455,21 @@ def test_nothing_is_outlined_without_a_selection():
 
 def test_twelve_heads_fill_a_wide_figure_with_square_tiles():
     figure = overview_figure(all_heads(layers=6, heads=12, n=5))
-    assert figure.layout.width == 1000 and 400 < figure.layout.height < 600
-    assert figure.layout.yaxis.scaleanchor == "x"
+    margin = figure.layout.margin
+    plot_width, plot_height = figure.layout.width - margin.l - margin.r, figure.layout.height - margin.t - margin.b
+    assert figure.layout.width == 1000
+    assert plot_height / 6 == pytest.approx(plot_width / 12, rel=0.02)  # at its nominal width, tiles are square
+
+
+def test_the_overview_of_a_long_text_is_sent_compactly():
+    figure = overview_figure(all_heads(layers=6, heads=12, n=128))
+    assert np.asarray(figure.data[0].z).dtype == np.uint8
+    assert len(figure.to_json()) < 60_000  # 72 tiles of 20 × 20 shades; as floats the figure was ~700 KB
+
+
+def test_the_modebar_stands_in_the_right_margin_clear_of_the_head_labels():
+    figure = overview_figure(all_heads())
+    assert figure.layout.modebar.orientation == "v" and figure.layout.margin.r >= 30
 
 
 # --- figure_config ---------------------------------------------------------------------------------------------------
@@ -400,3 +486,42 @@ def test_svg_downloads_as_svg_and_other_formats_are_refused():
     assert figure_config("svg")["toImageButtonOptions"]["format"] == "svg"
     with pytest.raises(ValueError):
         figure_config("gif")
+
+
+def test_the_focus_word_is_outlined_in_the_accent_colour():
+    graph = small_graph()
+    graph.nodes[3]["focus"] = True
+    nodes, _, _ = drawn(graph_html(graph, "circle"))
+    colours = {node["id"]: node["color"]["border"] for node in nodes}
+    assert colours[3] == "#d1495b" and len({colours[0], colours[1], colours[2], colours[3]}) == 3  # [CLS] muted
+
+
+def heatmap_cell_size(figure) -> tuple[float, float]:
+    """(width, height) of one heatmap cell, in pixels."""
+    layout, heatmap = figure.layout, figure.data[0]
+    return ((layout.width - layout.margin.l - layout.margin.r) / len(heatmap.x),
+            (layout.height - layout.margin.t - layout.margin.b) / len(heatmap.y))
+
+
+def test_fit_heatmap_never_enlarges_the_cells_of_a_short_sentence_and_makes_room_for_its_colour_bar():
+    figure = heatmap_figure(np.eye(3), ["a", "b", "c"], ["a", "b", "c"])
+    cell = heatmap_cell_size(figure)[0]
+    fitted = fit_heatmap(figure)
+    assert heatmap_cell_size(fitted)[0] == pytest.approx(cell, abs=0.5)  # the plot area is the matrix: 3 cells…
+    assert fitted.layout.margin.l + fitted.data[0].colorbar.len <= fitted.layout.width  # …and the bar fits beside
+
+
+def test_fit_heatmap_shrinks_a_long_text_to_the_page_and_keeps_every_label_it_has_room_for():
+    labels = [f"w{i}" for i in range(130)]
+    fitted = fit_heatmap(heatmap_figure(np.full((130, 130), 1 / 130), labels, labels))
+    width, height = heatmap_cell_size(fitted)
+    assert fitted.layout.width <= max(HEATMAP_WIDTHS_PX) + 1 and width == pytest.approx(height, abs=1.5)
+    step = len(labels) // len(fitted.layout.yaxis.ticktext)
+    assert step * height >= fitted.layout.yaxis.tickfont.size  # the labels kept are a line apart
+
+
+def test_only_a_graph_asked_to_fill_the_window_sizes_its_own_iframe():
+    filling = graph_html(small_graph(), "circle", served=True, fill_window=True)
+    assert drawn(filling)[2]["view"]["frame"]["min_px"] > 0 and "height: 100vh" in filling
+    fixed = graph_html(small_graph(), "circle", height_px=460, served=True)
+    assert "frame" not in drawn(fixed)[2]["view"] and "height: 460px" in fixed

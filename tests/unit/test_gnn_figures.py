@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from core.head_stats import HeadStatistics, head_patterns
-from core.model_size import model_configs, parameter_count
-from figures.gnn_figures import (head_statistics_figure, model_size_figure, rnn_memory_figure, sweep_figure)
-from ui.gnn import MAX_UPLOAD_BYTES, read_sentences, rule_family, rule_name
 from core.graph import Pruning
 from core.hard_attention import SameBucket
+from core.head_stats import HeadStatistics, head_patterns
+from core.model_size import model_configs, parameter_count
+from figures.gnn_figures import head_statistics_figure, model_size_figure, rnn_memory_figure, sweep_figure
+from ui.gnn import MAX_UPLOAD_BYTES, read_sentences, rule_family, rule_name
 
 
 def statistics(layers=2, heads=3, seed=0) -> HeadStatistics:
@@ -72,7 +72,7 @@ def test_rule_names_and_families():
 
 
 def test_read_sentences_accepts_utf8_lines():
-    assert read_sentences("The cat sat.\n\nIt was tired. It slept.\n".encode()) == [
+    assert read_sentences(b"The cat sat.\n\nIt was tired. It slept.\n") == [
         "The cat sat.", "It was tired.", "It slept."]
     assert read_sentences("\ufeffÉté.".encode()) == ["Été."]
 
@@ -100,3 +100,38 @@ def test_similarity_graph_figure_draws_every_edge_and_escapes_labels():
     assert len(figure.data) == 2 + 2  # two edges, their hover midpoints, the nodes
     assert list(figure.data[-1].text) == ["cat", "&lt;dog&gt;", "street"]
     assert "cos = 0.800" in figure.data[2].text[0]
+    boxes = figure.layout.annotations  # each word in a box of its own size, where its node is
+    assert [box.text for box in boxes] == ["cat", "&lt;dog&gt;", "street"] and all(box.bgcolor for box in boxes)
+    assert (boxes[1].x, boxes[1].y) == (figure.data[-1].x[1], figure.data[-1].y[1])
+
+
+def test_presentation_mode_draws_the_head_panels_labels_larger():
+    stats = statistics(layers=6, heads=12)
+    usual = head_statistics_figure(stats, head_patterns(stats))
+    presenting = head_statistics_figure(stats, head_patterns(stats), text_scale=1.25)
+    assert usual.layout.xaxis.tickfont.size >= 11 and usual.layout.yaxis.tickfont.size >= 11  # readable at all
+    for axis in ("xaxis", "yaxis", "xaxis8", "yaxis8"):
+        assert presenting.layout[axis].tickfont.size >= 1.25 * usual.layout[axis].tickfont.size - 0.5
+    assert presenting.layout.annotations[0].font.size > usual.layout.annotations[0].font.size  # panel titles
+    assert presenting.layout.font.size > usual.layout.font.size  # pattern letters, colour bars
+
+
+@pytest.mark.parametrize("build", ["sweep", "rnn", "sizes", "similarity"])
+def test_presentation_mode_draws_the_other_figures_text_larger(build):
+    import networkx as nx
+
+    from figures.gnn_figures import similarity_graph_figure
+
+    graph = nx.Graph()
+    graph.add_nodes_from([(0, {"label": "cat"}), (1, {"label": "dog"})])
+    graph.add_weighted_edges_from([(0, 1, 0.8)])
+    counts = {name: parameter_count(config) for name, config in model_configs().items()}
+    builders = {
+        "sweep": lambda scale: sweep_figure(["top-k"], [0.5], [0.9], ["top-2"], text_scale=scale),
+        "rnn": lambda scale: rnn_memory_figure(0.5, 20, text_scale=scale),
+        "sizes": lambda scale: model_size_figure(counts, text_scale=scale),
+        "similarity": lambda scale: similarity_graph_figure(graph, text_scale=scale),
+    }
+    usual, presenting = builders[build](1.0), builders[build](1.25)
+    assert presenting.layout.font.size == round(1.25 * usual.layout.font.size)
+    assert presenting.layout.height > usual.layout.height  # room for the larger text

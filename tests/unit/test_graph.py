@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from core.graph import Pruning, attention_graph, drop_tokens, mass_mask, prune, top_k_mask, word_attention
+from core.graph import (
+    Pruning,
+    attention_graph,
+    drop_tokens,
+    mass_mask,
+    neighbourhood,
+    prune,
+    top_k_mask,
+    word_attention,
+)
 
 A = np.array([
     [0.50, 0.30, 0.15, 0.05],
@@ -81,3 +90,17 @@ def test_attention_graph_has_weighted_edges_for_kept_entries():
     assert not graph.has_edge(3, 0)
     with pytest.raises(ValueError):
         attention_graph(A, ["a", "b"])
+
+
+def test_a_neighbourhood_holds_the_centre_its_heaviest_targets_and_its_heaviest_sources_in_sentence_order():
+    attention = np.full((8, 8), 0.01)
+    attention[5, [1, 6]] = [0.6, 0.3]  # word 5 attends most to 1, then 6
+    attention[[7, 2], 5] = [0.9, 0.5]  # 7, then 2, attend most to word 5
+    assert neighbourhood(attention, 5, k=2) == [1, 2, 5, 6, 7]
+    assert neighbourhood(attention, 5, k=1) == [1, 5, 7]
+
+
+def test_a_neighbourhood_never_counts_the_centre_as_its_own_neighbour():
+    attention = np.eye(6) * 0.9 + 0.02  # every word attends mostly to itself
+    nodes = neighbourhood(attention, 3, k=2)
+    assert 3 in nodes and len(nodes) == 3  # the centre and two others, which are both targets and sources

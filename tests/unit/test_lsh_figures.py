@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -11,6 +12,7 @@ import pytest
 
 from core.lsh import LSHConfig
 from core.lsh_views import QualityPoint, hash_head, toy_buckets, toy_directions, toy_points, toy_rotations, toy_sectors
+from figures.attention_figures import GLYPH_WIDTH, HEATMAP_WIDTHS_PX
 from figures.lsh_figures import (
     BUCKET_COLORS,
     attention_pair_figures,
@@ -62,7 +64,7 @@ def test_every_bucket_gets_its_colour_exactly_from_the_colorscale():
     scale = bucket_colorscale(total)
     for bucket in range(total):
         at = (bucket + 0.5) / total  # z = bucket with zmin = −0.5, zmax = total − 0.5
-        around = [(a, b) for a, b in zip(scale, scale[1:]) if a[0] <= at <= b[0]]
+        around = [(a, b) for a, b in itertools.pairwise(scale) if a[0] <= at <= b[0]]
         assert len(around) == 1 and around[0][0][1] == around[0][1][1] == bucket_color(bucket)
     assert len(set(BUCKET_COLORS)) == len(BUCKET_COLORS) and bucket_color(16) == bucket_color(0)
     for color in BUCKET_COLORS:
@@ -111,10 +113,14 @@ def test_sorted_view_shows_the_sorted_tokens_the_chunks_and_the_followed_window(
     assert len(plain.data) == 2 and not plain.layout.shapes
 
 
-def test_many_chunks_go_unnumbered():
+def test_narrow_chunks_get_their_number_alone_and_narrower_ones_none():
+    order = np.tile(np.arange(130), (1, 1))
+    figure = sorted_chunks_figure([f"w{i}" for i in range(130)], order, np.zeros((1, 130), dtype=int),
+                                  np.arange(130).reshape(1, 130) // 4)  # 33 chunks of ~32 px
+    assert [a.text.strip() for a in figure.layout.annotations] == [str(chunk) for chunk in range(33)]
     order = np.tile(np.arange(200), (2, 1))
     figure = sorted_chunks_figure([f"w{i}" for i in range(200)], order, np.zeros((2, 200), dtype=int),
-                                  np.arange(400).reshape(2, 200) // 4)
+                                  np.arange(400).reshape(2, 200) // 2)  # 200 chunks of ~10 px
     assert not figure.layout.annotations and figure.data[0].texttemplate is None
 
 
@@ -129,11 +135,24 @@ def test_bucket_sizes_figure_groups_rounds_and_marks_the_chunk_length(hashing):
 def test_difference_figure_is_lsh_minus_full_on_a_symmetric_scale(hashing):
     figure = difference_figure(hashing.full, hashing.lsh, LABELS)
     heatmap = figure.data[0]
-    assert np.allclose(np.asarray(heatmap.z), hashing.lsh - hashing.full)
+    assert np.allclose(np.asarray(heatmap.z), hashing.lsh - hashing.full, atol=1e-6)
     assert heatmap.zmin == -heatmap.zmax and heatmap.zmid == 0
-    assert "full" in heatmap.customdata[0][1] and "LSH" in heatmap.customdata[0][1]
+    both = np.asarray(heatmap.customdata)  # (n, n, 2): the two weights each cell's hover reads
+    assert np.allclose(both[..., 0], hashing.full, atol=1e-6) and np.allclose(both[..., 1], hashing.lsh, atol=1e-6)
+    assert "full %{customdata[0]" in heatmap.hovertemplate and "LSH %{customdata[1]" in heatmap.hovertemplate
     with pytest.raises(ValueError):
         difference_figure(hashing.full, hashing.lsh, LABELS[:4])
+
+
+@pytest.mark.parametrize("text_scale", [1.0, 1.25])
+@pytest.mark.parametrize("length", [4, 16, 130])
+def test_the_difference_colour_bar_title_fits_the_figure(hashing, length, text_scale):
+    full = np.full((length, length), 1 / length)
+    figure = difference_figure(full, full[::-1] * 0.5 + 0.5 / length, [f"w{i}" for i in range(length)],
+                               text_scale=text_scale)
+    title = figure.data[0].colorbar.title.text
+    assert title == "LSH − full (attention weight)"
+    assert figure.layout.margin.l + len(title) * GLYPH_WIDTH * figure.layout.font.size <= figure.layout.width
 
 
 def test_full_and_lsh_heatmaps_share_one_scale(hashing):
@@ -141,11 +160,93 @@ def test_full_and_lsh_heatmaps_share_one_scale(hashing):
     assert full.data[0].zmax == lsh.data[0].zmax == pytest.approx(max(hashing.full.max(), hashing.lsh.max()))
 
 
+def cell_px(figure) -> tuple[float, float]:
+    """(width, height) of one heatmap cell, in pixels."""
+    layout, heatmap = figure.layout, figure.data[0]
+    return ((layout.width - layout.margin.l - layout.margin.r) / len(heatmap.x),
+            (layout.height - layout.margin.t - layout.margin.b) / len(heatmap.y))
+
+
+@pytest.mark.parametrize("text_scale", [1.0, 1.25])
+def test_a_sentence_s_heatmaps_fit_two_side_by_side_with_square_cells_and_every_label(hashing, text_scale):
+    full, lsh = attention_pair_figures(hashing.full, hashing.lsh, LABELS, text_scale=text_scale)
+    for figure in (full, lsh, difference_figure(hashing.full, hashing.lsh, LABELS, text_scale=text_scale)):
+        width, height = cell_px(figure)
+        assert width == pytest.approx(height, abs=1)  # square
+        assert figure.layout.width <= HEATMAP_WIDTHS_PX[0]  # two in a row of the page
+        assert width >= 1.2 * figure.layout.yaxis.tickfont.size  # a row holds a line of label
+        assert list(figure.layout.yaxis.ticktext) == LABELS and list(figure.layout.xaxis.ticktext) == LABELS
+
+
+@pytest.mark.parametrize("text_scale", [1.0, 1.25])
+def test_a_long_text_s_heatmap_takes_the_page_s_width_and_keeps_a_label_a_line_apart(text_scale):
+    length = 130
+    labels = [f"word{i}" for i in range(length)]
+    attention = np.full((length, length), 1 / length)
+    figure = attention_pair_figures(attention, attention, labels, text_scale=text_scale)[0]
+    width, height = cell_px(figure)
+    assert width == pytest.approx(height, abs=1) and figure.layout.width <= HEATMAP_WIDTHS_PX[-1]
+    shown = list(figure.layout.yaxis.ticktext)
+    step = labels.index(shown[1])
+    assert shown == labels[::step] and list(figure.layout.xaxis.ticktext) == shown
+    assert step * height >= 1.2 * figure.layout.yaxis.tickfont.size  # labels a line apart, none overlapping
+    assert (step - 1) * height < 1.2 * figure.layout.yaxis.tickfont.size  # and no fewer than that allows
+    assert figure.layout.height > attention_pair_figures(attention[:16, :16], attention[:16, :16], labels[:16],
+                                                         text_scale=text_scale)[0].layout.height  # taller
+
+
 def test_focus_figure_compares_one_row_and_keeps_repeated_tokens_apart(hashing):
     figure = focus_figure(LABELS, hashing.full[10], hashing.lsh[10], 10)
     assert [trace.name for trace in figure.data] == ["full attention", "LSH attention"]
     assert list(figure.data[0].x) == list(range(len(LABELS)))  # "the" twice, two bars
     assert list(figure.layout.xaxis.ticktext) == LABELS
+
+
+def test_focus_figure_labels_every_few_keys_of_a_long_text():
+    labels = [f"w{i}" for i in range(130)]
+    figure = focus_figure(labels, np.full(130, 1 / 130), np.full(130, 1 / 130), 0)
+    shown = list(figure.layout.xaxis.ticktext)
+    step = labels.index(shown[1])
+    assert step > 1 and shown == labels[::step] and list(figure.layout.xaxis.tickvals) == list(range(0, 130, step))
+
+
+def every_font_size(figure) -> list[float]:
+    """Every font size a figure sets, but for labels inside the cells of a token strip (as large as the cell's width
+    allows): its layout font, axis tick labels, annotations, text beside markers."""
+    sizes = [figure.layout.font.size]
+    sizes += [axis.tickfont.size for axis in (figure.layout.xaxis, figure.layout.yaxis) if axis.tickfont.size]
+    sizes += [annotation.font.size for annotation in figure.layout.annotations if annotation.font.size]
+    sizes += [trace.textfont.size for trace in figure.data if trace.type != "heatmap" and trace.textfont.size]
+    return sizes
+
+
+@pytest.mark.parametrize("build", ["buckets", "sorted", "sizes", "focus", "pair", "difference", "quality", "toy",
+                                   "collision", "time", "memory"])
+def test_presentation_mode_draws_every_text_of_a_figure_larger(hashing, build):
+    config = LSHConfig(n_buckets=4, n_hashes=2, seed=2)
+    rotations = toy_rotations(config)
+    points = [QualityPoint(b, r, 0.5, 0.6, 0.1 * r) for b in (4, 8) for r in (1, 2)]
+    builders = {
+        "buckets": lambda scale: buckets_figure(LABELS, hashing.buckets, 4, text_scale=scale),
+        "sorted": lambda scale: sorted_chunks_figure(LABELS, hashing.order, hashing.buckets, hashing.chunks,
+                                                     text_scale=scale),
+        "sizes": lambda scale: bucket_sizes_figure(hashing.sizes(), 4, text_scale=scale),
+        "focus": lambda scale: focus_figure(LABELS, hashing.full[0], hashing.lsh[0], 0, text_scale=scale),
+        "pair": lambda scale: attention_pair_figures(hashing.full, hashing.lsh, LABELS, text_scale=scale)[0],
+        "difference": lambda scale: difference_figure(hashing.full, hashing.lsh, LABELS, text_scale=scale),
+        "quality": lambda scale: quality_figure(points, 1, text_scale=scale),
+        "toy": lambda scale: toy_figure(toy_points(5), toy_buckets(toy_points(5), rotations, config),
+                                        toy_sectors(rotations, config), toy_directions(rotations), text_scale=scale),
+        "collision": lambda scale: collision_figure(np.array([0, 90]), np.array([1, 0.5]), None, 1,
+                                                    text_scale=scale),
+        "time": lambda scale: scaling_time_figure(ROWS, 1800.0, text_scale=scale),
+        "memory": lambda scale: scaling_memory_figure(ROWS, 4096, budget_mib=64, budget_lengths=(2900.0, 1e4),
+                                                      text_scale=scale),
+    }
+    usual, presenting = every_font_size(builders[build](1.0)), every_font_size(builders[build](1.25))
+    assert len(usual) == len(presenting) >= 1
+    for before, after in zip(usual, presenting):
+        assert after >= before * 1.25 - 1 or after >= before + 2, (usual, presenting)  # rounded to whole pixels
 
 
 @pytest.mark.parametrize("build", ["buckets", "sorted", "difference", "pair", "focus"])

@@ -3,20 +3,29 @@ where the names go, and that user text never becomes markup."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 import pytest
 
 from core.railway import RailwayNetwork, load_bundled_network, load_network
+from core.station_views import simulate_world
 from figures.railway_map import (
+    CHAR_WIDTH_EM,
+    COLORBAR_TICK_PX,
+    CROWDING_BAR,
     CROWDING_MAX,
+    CROWDING_TICKS,
     INTERCHANGE,
+    LABEL_FONT_PX,
     LABEL_POSITIONS,
     LINE_COLOURS,
     MAP_MARGIN,
+    MAP_WIDTH_PX,
     MARKER_PX,
     NO_LINE,
+    PRESENTING_MAP_WIDTH_PX,
     _fit,
     _label_box,
     congestion_map,
@@ -26,6 +35,7 @@ from figures.railway_map import (
     marker_sizes,
     network_lines,
     receptive_field_map,
+    scaled_margin,
     spread_figure,
     station_lines,
     station_value_map,
@@ -39,6 +49,7 @@ from figures.railway_results import (
 )
 
 HOSTILE = "<img src=x onerror=alert(1)>"
+PRESENTING = 1.25  # ui.presentation's text scale
 
 
 @pytest.fixture(scope="module")
@@ -107,25 +118,82 @@ def test_labels_of_two_close_stations_go_apart():
     assert positions == ["middle left", "middle right"]
 
 
-@pytest.mark.parametrize("which", ["tokyo", "hostile"])
-def test_no_two_labels_overlap_and_all_fit_inside_the_map(tokyo, hostile, which):
-    network = {"tokyo": tokyo, "hostile": hostile}[which]  # a tall loop; a small square network with long names
+def test_labels_that_cannot_be_placed_clear_are_left_out_the_smallest_stations_first():
+    xy = np.zeros((12, 2))  # twelve stations on one spot: eight places around it at most
+    sizes = np.arange(12.0, 0.0, -1.0) + 10  # the first is the biggest
+    positions = label_positions(xy, [f"Station {i}" for i in range(12)], sizes, 0.02)
+    named = [i for i, position in enumerate(positions) if position is not None]
+    assert 1 <= len(named) <= 8 and named[0] == 0
+    assert len({positions[i] for i in named}) == len(named)
+
+
+def overlapping_labels(network, positions, names, sizes, km_per_px, font_px) -> list[tuple[str, str]]:
+    """Pairs of names whose boxes overlap (None positions: left out)."""
+    directions = dict(LABEL_POSITIONS)
+    boxes = {n: _label_box(x, y, directions[p], len(n), s / 2 * km_per_px, km_per_px, font_px)
+             for (x, y), p, n, s in zip(network.coordinates(), positions, names, sizes, strict=True) if p}
+    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes.items(), 2)
+            if min(box_a[2], box_b[2]) > max(box_a[0], box_b[0]) and min(box_a[3], box_b[3]) > max(box_a[1], box_b[1])]
+
+
+@pytest.mark.parametrize("text_scale", [1.0, PRESENTING])
+@pytest.mark.parametrize(("which", "width_px"), [
+    ("tokyo", MAP_WIDTH_PX), ("tokyo", PRESENTING_MAP_WIDTH_PX), ("tokyo", 420),  # a tall loop, narrower maps
+    ("hostile", 800),  # a small square network with names of up to 28 characters: two side by side need 650 px
+])
+def test_no_two_labels_overlap_and_all_fit_inside_the_map(tokyo, hostile, which, width_px, text_scale):
+    network = {"tokyo": tokyo, "hostile": hostile}[which]
     names = [station.name_en for station in network.stations]
     sizes = marker_sizes(network.boardings())
-    positions, x_range, y_range, km_per_px = _fit(network, names, sizes, 760, MAP_MARGIN, width_px=600)
-    plot_w, plot_h = 600 - MAP_MARGIN["l"] - MAP_MARGIN["r"], 760 - MAP_MARGIN["t"] - MAP_MARGIN["b"]
+    font_px = LABEL_FONT_PX * text_scale
+    margin = scaled_margin(MAP_MARGIN, text_scale)
+    positions, x_range, y_range, km_per_px = _fit(network, names, sizes, 760, margin, width_px, font_px)
+    plot_w, plot_h = width_px - margin["l"] - margin["r"], 760 - margin["t"] - margin["b"]
     assert (x_range[1] - x_range[0]) / km_per_px <= plot_w * 1.01
     assert (y_range[1] - y_range[0]) / km_per_px <= plot_h * 1.01
+    assert overlapping_labels(network, positions, names, sizes, km_per_px, font_px) == []
     directions = dict(LABEL_POSITIONS)
-    boxes = np.array([_label_box(x, y, directions[p], len(n), s / 2 * km_per_px, km_per_px)
-                      for (x, y), p, n, s in zip(network.coordinates(), positions, names, sizes)])
+    boxes = np.array([_label_box(x, y, directions[p], len(n), s / 2 * km_per_px, km_per_px, font_px)
+                      for (x, y), p, n, s in zip(network.coordinates(), positions, names, sizes, strict=True) if p])
     assert boxes[:, 0].min() >= x_range[0] and boxes[:, 2].max() <= x_range[1]
     assert boxes[:, 1].min() >= y_range[0] and boxes[:, 3].max() <= y_range[1]
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            overlap_x = min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0])
-            overlap_y = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
-            assert overlap_x <= 0 or overlap_y <= 0, (names[i], names[j])
+
+
+@pytest.mark.parametrize(("width_px", "text_scale"), [(MAP_WIDTH_PX, 1.0), (PRESENTING_MAP_WIDTH_PX, PRESENTING)])
+def test_every_bundled_station_is_named_on_the_narrowest_map_the_page_expects(tokyo, width_px, text_scale):
+    names = [station.name_en for station in tokyo.stations]
+    world = simulate_world(tokyo, seed=0, days=200)  # the page's default world: markers sized by each day's boardings
+    for day in world.days_split.test_days[:12]:
+        map_ = congestion_map(tokyo, np.zeros(len(names)), boardings=world.demand.boardings[day], width_px=width_px,
+                              text_scale=text_scale)
+        assert list(stations_of(map_).text) == names, day
+    field = receptive_field_map(tokyo, np.zeros(len(names), dtype=int), 0, 0, width_px=width_px,
+                                text_scale=text_scale)
+    assert sum(name != "" for trace in field.data if trace.mode == "markers+text" for name in trace.text) == len(names)
+
+
+@pytest.mark.parametrize("text_scale", [1.0, PRESENTING])
+def test_the_crowding_guide_labels_sit_side_by_side_on_the_narrowest_map(text_scale):
+    font_px = COLORBAR_TICK_PX * text_scale
+    spans = []  # (left, right) px of each tick label's widest line, centred on its tick
+    for value, text in CROWDING_TICKS.items():
+        centre = (CROWDING_BAR["x"] + CROWDING_BAR["len"] * value / CROWDING_MAX) * MAP_WIDTH_PX
+        half = CHAR_WIDTH_EM * font_px * max(len(line) for line in text.split("<br>")) / 2
+        spans.append((centre - half, centre + half))
+    assert spans[0][0] >= 0 and spans[-1][1] <= MAP_WIDTH_PX
+    for (_, right), (left, _) in itertools.pairwise(spans):
+        assert right + 4 <= left
+
+
+def test_every_text_of_the_map_grows_with_the_text_scale(tokyo):
+    usual = congestion_map(tokyo, np.zeros(len(tokyo.stations)))
+    presented = congestion_map(tokyo, np.zeros(len(tokyo.stations)), text_scale=PRESENTING)
+    for figure, scale in ((usual, 1.0), (presented, PRESENTING)):
+        stations = stations_of(figure)
+        assert stations.textfont.size == LABEL_FONT_PX * scale
+        assert stations.marker.colorbar.tickfont.size == COLORBAR_TICK_PX * scale
+        assert figure.layout.legend.font.size == 14 * scale and figure.layout.font.size == 14 * scale
+    assert presented.layout.margin.t == usual.layout.margin.t * PRESENTING  # room for the larger colour bar
 
 
 # --- the congestion map -----------------------------------------------------------------------------------------------
@@ -219,6 +287,24 @@ def test_an_embedding_figure_has_one_trace_per_group_with_escaped_labels():
     assert list(figure.data[0].x) == [0.0, 2.0, None]  # one edge, drawn once
 
 
+def test_the_names_of_two_close_embedded_nodes_go_to_opposite_sides():
+    points = np.array([[0.0, 0.0], [0.02, 0.0], [1.0, 1.0], [0.0, 1.0]])  # the first two 9 px apart
+    figure = embedding_figure(points, ["a"] * 4, labels={0: "Shinagawa", 1: "Tokyo"})
+    names = figure.data[0]
+    assert list(names.text[:2]) == ["Shinagawa", "Tokyo"]
+    assert names.textposition[0].endswith("left") and names.textposition[1].endswith("right")
+    per_px = 1.0 / (450 - 80)  # x units per pixel of the narrowest plot: "Shinagawa" (9 × 13 px type) fits left of 0
+    assert figure.layout.xaxis.range[0] < -0.66 * 13 * 9 * per_px
+
+
+def test_an_embedding_figure_keeps_its_legend_above_and_the_axis_titles_below_and_left():
+    figure = embedding_figure(np.arange(8.0).reshape(4, 2), ["a", "b", "a", "b"], text_scale=PRESENTING)
+    assert figure.layout.legend.orientation == "h" and figure.layout.legend.y >= 1.0  # above the plot area
+    assert figure.layout.legend.yanchor == "bottom"
+    assert figure.layout.xaxis.title.text == "dimension 1"  # below the plot area: the two never meet
+    assert figure.layout.legend.font.size == 13 * PRESENTING and figure.data[0].textfont.size == 13 * PRESENTING
+
+
 # --- results ----------------------------------------------------------------------------------------------------------
 
 EVALUATIONS = ("held-out days", "held-out stations", "topology change", "control")
@@ -236,10 +322,24 @@ SCORES = {
 def test_the_results_grid_shows_r2_and_mae_and_na_where_a_model_cannot_answer():
     figure = results_figure(SCORES, EVALUATIONS, closed_link="Shinjuku–<b>Yoyogi</b>")
     heatmap = figure.data[0]
-    assert list(heatmap.y) == ["GCN", "GCN + skip", "MLP", "ridge"]
-    assert heatmap.text[3][1] == "n/a" and heatmap.text[1][0] == "<b>R² 0.80</b><br>MAE 12 pp"
-    assert heatmap.z[0][3] == 0.0 and np.isnan(heatmap.z[3][1])  # negative R² shown as 0, n/a uncoloured
-    assert "Shinjuku–&lt;b&gt;Yoyogi&lt;/b&gt;" in heatmap.x[2]
+    assert list(heatmap.x) == ["GCN", "GCN + skip", "MLP", "ridge"]  # short names across the top
+    assert heatmap.y[0] == "new days" and "Shinjuku–&lt;b&gt;Yoyogi&lt;/b&gt;" in heatmap.y[2]  # long names: the side
+    assert heatmap.text[1][3] == "n/a" and heatmap.text[0][1] == "<b>R² 0.80</b><br>MAE 12 pp"
+    assert np.isnan(heatmap.z[1][3])  # n/a uncoloured
+
+
+def test_a_negative_r2_is_shown_as_it_is_with_a_minus_sign_and_coloured_as_0():
+    heatmap = results_figure(SCORES, EVALUATIONS).data[0]
+    assert heatmap.text[3][0] == "<b>R² −0.98</b><br>MAE 21 pp"  # the pure GCN on the control, U+2212
+    assert heatmap.z[3][0] == 0.0 == heatmap.zmin
+
+
+def test_result_texts_grow_with_the_text_scale():
+    usual, presented = (results_figure(SCORES, EVALUATIONS, text_scale=scale) for scale in (1.0, PRESENTING))
+    assert presented.data[0].textfont.size == usual.data[0].textfont.size * PRESENTING
+    assert presented.layout.yaxis.tickfont.size == usual.layout.yaxis.tickfont.size * PRESENTING
+    change = change_figure(["A", "B"], np.array([1.0, 2.0]), {}, text_scale=PRESENTING)
+    assert change.layout.yaxis.tickfont.size == 14 * PRESENTING and change.layout.font.size == 14 * PRESENTING
 
 
 def test_the_reading_states_the_numbers_and_the_negative_control():
@@ -247,10 +347,11 @@ def test_the_reading_states_the_numbers_and_the_negative_control():
     assert len(sentences) == 4
     days, stations, closed, control = sentences
     assert "0.80" in days and "0.27" in days and "ridge does best" in days
+    assert "fitted station by station" in days and "within 3 stops" in days  # why, in what each model sees
     assert "beats the MLP (R² 0.60 vs 0.10)" in stations and "cannot answer" in stations
     assert "Shinjuku–Yoyogi" in closed and "does as well" in closed  # the ridge, blind, still matches
     assert "graph is not magic" in control and "MLP does as well as the GCN + skip" in control
-    assert "worse than always guessing the average" in control  # the pure GCN's R² −0.98
+    assert "−0.98, worse than always guessing the average" in control  # the pure GCN's R², with a minus sign
 
 
 def test_the_reading_says_when_the_gcn_loses():
@@ -274,6 +375,17 @@ def test_loss_curves_have_a_solid_test_and_a_dotted_train_line_per_model_and_pan
     assert [trace.line.dash for trace in figure.data[:2]] == [None, "dot"]
     assert figure.layout.yaxis.type == "log"
     assert sum(trace.showlegend for trace in figure.data) == 3
+
+
+@pytest.mark.parametrize("text_scale", [1.0, PRESENTING])
+def test_the_loss_legend_sits_in_the_top_margin_above_the_panel_titles(text_scale):
+    figure = loss_figure({("GCN", "held-out days"): [(10, 0.5, 0.6)]}, epochs=20, text_scale=text_scale)
+    legend, titles = figure.layout.legend, figure.layout.annotations
+    assert legend.yref == "container" and legend.y == 1.0 and legend.yanchor == "top"  # the figure's top edge
+    assert [title.text for title in titles] == ["new days", "unseen stations", "control:<br>own boardings"]
+    title_px = max(title.font.size * (1 + title.text.count("<br>")) for title in titles) * 1.3
+    legend_px = 14 * text_scale * 1.3 + 10  # one row of entries, its padding
+    assert figure.layout.margin.t >= legend_px + title_px  # room for both, one above the other
 
 
 def test_the_change_chart_puts_the_biggest_true_change_on_top():

@@ -13,6 +13,7 @@ from core.gcn import normalized_adjacency
 from core.railway import RailwayNetwork, load_bundled_network, load_network
 from core.station_views import (
     busiest_closable_link,
+    closable_together,
     hop_distances,
     networkx_edge_index,
     non_bridge_links,
@@ -124,3 +125,22 @@ def test_sensitivity_to_a_rise_is_zero_outside_three_hops(tokyo):
     change = sensitivity_to_rise(model, tokyo, tokyo.boardings(), shibuya, rise=0.1)
     hops = hop_distances(tokyo, shibuya)
     assert np.all(change[hops > 3] == 0) and np.all(change[hops <= 3] != 0)
+
+
+def test_links_close_together_in_the_order_asked_until_one_would_cut_stations_off(tokyo):
+    around_takanawa = [("JY26", "JY27"), ("JY25", "JY26")]  # Takanawa Gateway–Tamachi, Shinagawa–Takanawa Gateway
+    ids = {station.id: station.name_en for station in tokyo.stations}
+    closures = closable_together(tokyo, [*around_takanawa, ("JY17", "JY18")])
+    assert closures.closed == [around_takanawa[0], ("JY17", "JY18")]  # the second would cut Takanawa Gateway off
+    ((link, cut_off),) = closures.left_open
+    assert link == around_takanawa[1] and [ids[s] for s in cut_off] == ["Takanawa Gateway"]
+    scenario_truth(simulate_world(tokyo, seed=0, days=7), 0, tokyo.boardings(), closures.closed)  # connected
+
+
+def test_asking_to_close_every_link_closes_as_many_as_keep_the_network_connected(tokyo):
+    closures = closable_together(tokyo, [(link.source, link.target) for link in tokyo.links])
+    cycles = len(tokyo.links) - len(tokyo.stations) + 1  # links beyond a spanning tree
+    assert len(closures.closed) == cycles and len(closures.left_open) == len(tokyo.links) - cycles
+    graph = tokyo.to_networkx()
+    graph.remove_edges_from(closures.closed)
+    assert nx.is_connected(graph) and nx.is_tree(graph)

@@ -75,3 +75,17 @@ def test_long_text_is_truncated_to_the_model_limit_and_flagged(bundled_model):
     assert tokenized.truncated and tokenized.untruncated_length == 702
     assert tokenized.tokens[-1] == "[SEP]"
     assert not bundled_model.tokenize("word " * 100).truncated
+
+
+def test_words_follow_the_typed_words_across_inner_apostrophes_and_hyphens(bundled_model):
+    tokenized = bundled_model.tokenize("The animal didn't cross the well-known street, because it's late.")
+    assert tokenized.word_labels == ["[CLS]", "The", "animal", "didn't", "cross", "the", "well-known", "street", ",",
+                                     "because", "it's", "late", ".", "[SEP]"]
+    didnt = tokenized.words[3]
+    assert [tokenized.tokens[i] for i in didnt.tokens] == ["didn", "'", "t"]
+    assert tokenized.text[slice(*didnt.span)] == "didn't"
+
+
+def test_text_without_inner_apostrophes_keeps_the_tokenizers_words(bundled_model):
+    assert bundled_model.tokenize("私は今日東京に行く").word_labels[1:-1] == list("私は今日東京に行く")
+    assert bundled_model.tokenize("'Tokyo' - today").word_labels[1:-1] == ["'", "Tokyo", "'", "-", "today"]
