@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core.export import attention_json, head_csv
-from core.graph import Pruning, attention_graph, neighbourhood, prune
+from core.graph import Pruning, attention_graph, induced_subgraph, neighbourhood, prune
 from core.models import AttentionResult
 from core.views import ViewOptions, attention_view, head_matrix, view_position
 from figures.attention_figures import figure_config, heatmap_figure, overview_figure
@@ -86,7 +86,7 @@ def graph_section(matrix: np.ndarray, labels: list[str], focus: int, focus_name:
     graph.nodes[focus]["focus"] = True  # outlined as in the text below
     n = len(labels)
     if n > MAX_GRAPH_NODES:
-        graph = graph.subgraph(neighbourhood(matrix, focus, NEIGHBOURS)).copy()
+        graph = induced_subgraph(graph, neighbourhood(matrix, focus, NEIGHBOURS))
     with st.container(key="graph_frame"):  # ui/attention.css sizes the canvas to the window
         st.iframe(graph_html(graph, layout, title=f"Graph — {head_name}", served=True, fill_window=True),
                   height=IFRAME_HEIGHT_PX)
@@ -185,7 +185,7 @@ with left:  # the overview, then every control that shapes the views
         layer = st.slider("Layer", 1, layers, key="layer", bind="query-params")
         head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head", bind="query-params",
                                 help="“mean” averages the layer's heads.")
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="large"):
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):  # one row, in large type too
         units = st.segmented_control("Units", ["Words", "Tokens"], key="units", bind="query-params", default="Words",
                                      help="Words merge subword pieces: attention to a word is the sum over its "
                                           "pieces, attention from a word their mean (Clark et al. 2019).")

@@ -58,19 +58,18 @@ with left:
         st.markdown("**Graph convolution (eq. 2.1)**")
         st.latex(r"h_i' = \sigma\Big(b + \sum_{j \in N(i)} \tfrac{1}{c_{ij}}\, h_j W\Big)")
     with eq_right:
-        st.markdown("**Self-attention, head h**")
+        st.markdown("**Self-attention, head $h$**")
         st.latex(r"o_i^h = b_V^h + \sum_{j} A_h[i,j]\; h_j W_V^h")
-    st.table(pd.DataFrame(
-        [
-            ("nodes", "graph vertices", "the tokens of the sentence"),
-            ("node features h_j", "input features", "the layer's input vector of token j"),
-            ("neighbourhood N(i)", "fixed by the graph", "every token: a complete graph"),
-            ("edge weight 1/c_ij", "fixed normalisation (degree)", "attention A_h[i, j], computed from the words"),
-            ("W, b", "one shared weight", "value projection W_V^h, b_V^h per head, then W_O over the heads"),
-            ("update σ", "a non-linearity", "residual + layer norm, feed-forward, residual + layer norm"),
-        ],
-        columns=["term", "graph network", "Transformer layer"],
-    ).set_index("term"))
+    st.markdown(
+        "| term | graph network | Transformer layer |\n"
+        "|---|---|---|\n"
+        "| nodes | graph vertices | the tokens of the sentence |\n"
+        "| node features $h_j$ | input features | the layer's input vector of token $j$ |\n"
+        "| neighbourhood $N(i)$ | fixed by the graph | every token: a complete graph |\n"
+        "| edge weight $1/c_{ij}$ | fixed normalisation (degree) | attention $A_h[i, j]$, computed from the words |\n"
+        "| $W$, $b$ | one shared weight | value projection $W_V^h$, $b_V^h$ per head, then $W_O$ over the heads |\n"
+        "| update $\\sigma$ | a non-linearity | residual + layer norm, feed-forward, residual + layer norm |"
+    )
 with right:
     if encoder is None:
         st.info(f"{model.name} runs on transformers' own code here, not the core encoder, so its layers cannot be "
@@ -84,7 +83,7 @@ with right:
                   f"max |difference| = {passing.max_difference:.1e}",
                   help="Largest absolute difference over all tokens and hidden units between the message-passing "
                        "output and the encoder's own output of the layer (float32 round-off).")
-        st.caption(f"{heads} heads each pass messages A_h[i, j] · h_j W_V^h along the {n} × {n} = {n * n} edges of "
+        st.caption(f"{heads} heads each pass messages $A_h[i, j]\\, h_j W_V^h$ along the {n} × {n} = {n * n} edges of "
                    f"their graph; the {n} nodes hold {encoder.config.hidden_size}-dimensional features. The outputs "
                    "agree to float32 round-off: the layer *is* the message passing.")
         head = st.slider("Head whose adjacency is shown", 1, heads, 1, key="gnn_head", bind="query-params")
@@ -92,7 +91,8 @@ with right:
                                                    title=f"Adjacency of layer {layer}, head {head}",
                                                    text_scale=scale), column_widths["adjacency"]),
                         key="gnn_adjacency", width="content", config=config)
-        st.caption("Row i: the weights 1/c_ij with which token i sums its neighbours' messages (each row sums to 1).")
+        st.caption("Row $i$: the weights $1/c_{ij}$ with which token $i$ sums its neighbours' messages (each row sums "
+                   "to 1).")
 
 # 2 ── soft vs hard ────────────────────────────────────────────────────────────────────────────────────────────────
 st.header("Soft vs hard structure", divider="gray")

@@ -151,12 +151,13 @@ if tabs[0].open:
             st.caption(
                 "Defaults for a sentence of ~16 tokens: **4 buckets** of ~4 tokens, **chunks of m = 4** — a token "
                 "sees its chunk and the one before, 8 slots, about half the sentence — and **1 round**. (The paper's "
-                "m = 2L / n_buckets = 64 is for inputs of thousands of tokens.) **Shared-QK**, as in Reformer: each "
-                "token has one vector that serves as both its query and its key, so two tokens attend strongly to "
-                "each other when their vectors point the same way — just what the hash puts into one bucket. Here "
+                "$m = 2L / n_\\text{buckets} = 64$ is for inputs of thousands of tokens.) **Shared-QK**, as in "
+                "Reformer: each token has one vector that serves as both its query and its key, so two tokens "
+                "attend strongly to each other when their vectors point the same way — just what the hash puts into "
+                "one bucket. Here "
                 "that vector is this head's query (as a key, scaled to length 1): “full attention” below is "
-                "softmax(q·k) over all the other tokens' keys, not the model's own attention, which has separate "
-                "keys (that one is at the end)."
+                "$\\operatorname{softmax}(q \\cdot k)$ over all the other tokens' keys, not the model's own "
+                "attention, which has separate keys (that one is at the end)."
             )
             queries = head_queries(layer, head, centre)  # (n, head size)
             labels = result.tokenized.token_labels
@@ -185,8 +186,8 @@ if tabs[0].open:
             st.subheader("1 · Hash: each token gets a bucket, in every round")
             st.plotly_chart(buckets_figure(labels, hashing.buckets, config.total_buckets, text_scale=scale),
                             key="lsh_buckets_fig", config=figure_config(image_format, "lsh-buckets"))
-            st.caption("h(x) = argmax([xR ; −xR]) with a random matrix R (see the Hash tab): tokens whose "
-                       "query vectors point the same way tend to share a colour. Each round draws its own R.")
+            st.caption("$h(x) = \\arg\\max\\,[xR;\\,-xR]$ with a random matrix $R$ (see the Hash tab): tokens "
+                       "whose query vectors point the same way tend to share a colour. Each round draws its own $R$.")
 
             st.subheader("2 · Sort by bucket, cut into chunks of m, attend to your chunk and the one before")
             default_focus = next((i for i, label in enumerate(labels) if label.lower() == "it"), min(1, n - 1))

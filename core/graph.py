@@ -140,3 +140,14 @@ def neighbourhood(attention: np.ndarray, centre: int, k: int) -> list[int]:
     targets = candidates[np.argsort(-attention[centre, others], kind="stable")[:k]]
     sources = candidates[np.argsort(-attention[others, centre], kind="stable")[:k]]
     return sorted({centre, *targets.tolist(), *sources.tolist()})
+
+
+def induced_subgraph(graph: nx.DiGraph, nodes: Sequence[int]) -> nx.DiGraph:
+    """The part of an ``attention_graph`` on ``nodes``: their edges among themselves, each edge's ``share``
+    recomputed against the heaviest edge kept, so that a drawing's widths span their whole range again (in a long
+    text every weight is small against the matrix's largest)."""
+    part = graph.subgraph(nodes).copy()
+    largest = max((weight for _, _, weight in part.edges(data="weight")), default=0.0)
+    for _, _, data in part.edges(data=True):
+        data["share"] = data["weight"] / largest if largest > 0 else 0.0
+    return part

@@ -52,7 +52,7 @@ VIEW_PADDING_PX = 24
 MAX_SCALE = 1.3  # never zoom a small graph in further than this on load
 MIN_ARC_SCALE = 0.6  # arc layout: a sentence too long to fit is drawn no smaller (11 px type); drag for the rest
 TITLE_PX = 36  # screen pixels kept free for the title above the drawing
-FRAME_SIZES = {"min_px": 340, "max_px": 760, "bottom_px": 12}  # in the app: the iframe fills the window below it
+FRAME_SIZES = {"min_px": 340, "max_px": 680, "bottom_px": 12}  # in the app: the iframe fills the window below it
 
 INK = "#212529"
 NODE_COLOR = {"background": "#f1f3f5", "border": "#adb5bd"}

@@ -1,6 +1,7 @@
 """Plotly figures of the "Transformer = GNN" page: the soft-vs-hard sweep, per-head statistics as small multiples,
 RNN memory against attention, and parameter counts. Pure functions of numbers and labels; user text goes through
-``plain``. Every builder takes ``text_scale`` (presentation mode: 1.25): its fonts, and the room they need, grow by it."""
+``plain``. Every builder takes ``text_scale`` (presentation mode: 1.25): its fonts, and the room they need, grow by
+it."""
 
 from __future__ import annotations
 
@@ -141,7 +142,7 @@ def model_size_figure(counts: Mapping[str, ParameterCount], *, text_scale: float
                                 textposition="middle right", showlegend=False, hoverinfo="skip"))
     figure.update_layout(barmode="stack", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0,
                                                      traceorder="normal"))
-    figure.update_xaxes(title_text="parameters (millions)", range=[0, max(totals) * 1.18], showgrid=True,
+    figure.update_xaxes(title_text="parameters (millions)", range=[0, max(totals) * 1.3], showgrid=True,
                         gridcolor="#e9ecef")
     figure.update_yaxes(autorange="reversed")
     return _layout(figure, 300, text_scale)

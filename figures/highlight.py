@@ -21,7 +21,7 @@ def _sentence_html(text: str, words: Sequence[tuple[Word, float]], focus: Word, 
     for word, weight in sorted(words, key=lambda item: item[0].span):
         start, end = word.span
         parts.append(html.escape(text[cursor:start]))
-        outline = "outline: 2px solid #222; " if word is focus else ""
+        outline = "box-shadow: inset 0 -3px #222; " if word is focus else ""  # underlined: no box over neighbours
         parts.append(
             f'<span title="{weight:.3f}" style="{outline}background: {_shade(weight / largest)}; border-radius: 3px; '
             f'padding: 1px 0;">{html.escape(text[start:end])}</span>'

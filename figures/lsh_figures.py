@@ -465,7 +465,8 @@ def scaling_memory_figure(
             x=[full_len, lsh_len], y=[budget_mib, budget_mib], mode="markers+text", name="tokens that fit the budget",
             marker=dict(size=12, color=MARK_COLOR, line=dict(width=1.5, color="#ffffff")),
             text=[f"{full_len:,.0f} tokens", f"{lsh_len:,.0f} tokens"], textposition=["top left", "top left"],
-            textfont=dict(color=MARK_COLOR, size=round(14 * text_scale)), hovertemplate="%{x:,.0f} tokens fit<extra></extra>",
+            textfont=dict(color=MARK_COLOR, size=round(14 * text_scale)),
+            hovertemplate="%{x:,.0f} tokens fit<extra></extra>",
         ))
     lengths = [r["length"] for r in rows]
     _log_axes(figure, lengths[::2] if len(lengths) > 8 else lengths, MEMORY_TICKS, "peak extra memory")

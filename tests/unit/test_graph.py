@@ -7,6 +7,7 @@ from core.graph import (
     Pruning,
     attention_graph,
     drop_tokens,
+    induced_subgraph,
     mass_mask,
     neighbourhood,
     prune,
@@ -104,3 +105,12 @@ def test_a_neighbourhood_never_counts_the_centre_as_its_own_neighbour():
     attention = np.eye(6) * 0.9 + 0.02  # every word attends mostly to itself
     nodes = neighbourhood(attention, 3, k=2)
     assert 3 in nodes and len(nodes) == 3  # the centre and two others, which are both targets and sources
+
+
+def test_an_induced_subgraph_keeps_its_edges_and_shades_them_against_its_own_heaviest():
+    graph = attention_graph(A, ["a", "b", "c", "d"])
+    part = induced_subgraph(graph, [0, 2])
+    assert set(part.edges) == {(0, 0), (0, 2), (2, 0), (2, 2)}
+    assert part.edges[0, 0]["weight"] == pytest.approx(0.50) and part.edges[0, 0]["share"] == pytest.approx(1.0)
+    assert part.edges[0, 2]["share"] == pytest.approx(0.15 / 0.50)
+    assert graph.edges[0, 0]["share"] == pytest.approx(0.50 / 0.70)  # the whole graph is left as it was

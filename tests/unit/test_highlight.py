@@ -23,7 +23,7 @@ def test_shading_is_relative_to_the_strongest_word_and_titles_are_exact():
     html = highlighted_text_html([TEXT, ""], WORDS, [0.1, 0.2, 0.4, 0.2, 0.0, 0.1], focus=3)
     assert 'title="0.400" style="background: rgba(209, 73, 91, 1.000)' in html
     assert 'title="0.200"' in html and "rgba(209, 73, 91, 0.500)" in html
-    assert "outline" in html.split("sat")[0].rsplit("<span", 1)[1]  # the focus word is outlined
+    assert "box-shadow" in html.split("sat")[0].rsplit("<span", 1)[1]  # the focus word is underlined
     assert "special tokens: [CLS] 0.10, [SEP] 0.10" in html
 
 

@@ -1,0 +1,59 @@
+"""Screenshots of every page for the README and docs/: `python docs/screenshots.py`.
+
+One `streamlit run app.py` server and one headless Chromium. Each page at 1440 × 900 (sidebar open) and in
+presentation mode at 1280 × 800 (`?present=true`), on its default sentence, saved twice: the first screen (what a
+visitor or an audience sees before scrolling) and the whole page, scrolled through (Streamlit scrolls inside its main
+container, so the window is grown to the content first). Written as docs/<page>-<size>-first.png and -full.png, in
+256 colours (a tenth of the bytes; the pages are flat colours and text).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from PIL import Image  # noqa: E402
+
+from tests.e2e.browser import full_page_screenshot, launch_chromium, streamlit_server, wait_for_app_idle  # noqa: E402
+
+PAGES = {"attention": "/", "stations": "/stations", "lsh": "/lsh", "gnn": "/gnn"}
+SIZES = {  # name: (window, query)
+    "1440": ({"width": 1440, "height": 900}, ""),
+    "present-1280": ({"width": 1280, "height": 800}, "?present=true"),
+}
+
+
+def save_small(path: Path) -> None:
+    """Rewrite the PNG at ``path`` in 256 colours."""
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server() as (url, _), sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for name, path in PAGES.items():
+            for size, (viewport, query) in SIZES.items():
+                page = browser.new_page(viewport=viewport)
+                page.goto(url + path + query, wait_until="domcontentloaded")
+                wait_for_app_idle(page, graph=name == "attention")
+                page.wait_for_timeout(1500)  # the graph's page sizes its iframe; plotly finishes its transitions
+                first, full = ROOT / "docs" / f"{name}-{size}-first.png", ROOT / "docs" / f"{name}-{size}-full.png"
+                page.screenshot(path=str(first))
+                full_page_screenshot(page, full, graph=name == "attention")
+                for shot in (first, full):
+                    save_small(shot)
+                    print(shot.relative_to(ROOT), f"{shot.stat().st_size // 1000} KB", flush=True)
+                page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
