@@ -24,7 +24,7 @@ NARROW_HEATMAP_PX = 800  # a heatmap up to this wide leaves room beside it for t
 EXPORT_COLUMN_PX = 300  # …in a column about this wide
 DOWNLOAD_HEIGHT_PX = 640  # the downloaded graph's canvas (in the app the canvas follows the window's height)
 IFRAME_HEIGHT_PX = 480  # until the graph's page sizes its iframe to the window
-OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, tiles stay square
+OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, its tiles near square
 PAGE_CSS = (Path(__file__).resolve().parents[1] / "ui" / "attention.css").read_text(encoding="utf-8")
 PRUNING_RULES = {
     "mass": "Strongest share",
@@ -69,31 +69,35 @@ def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
 
 
 @st.fragment
-def graph_section(matrix: np.ndarray, labels: list[str], focus: int, focus_name: str, head_name: str) -> None:
+def graph_section(matrix: np.ndarray, labels: list[str], units: str, focus: int | None, focus_name: str,
+                  head_name: str) -> None:
     """The selected head as a word graph, with the controls that shape only it (a change reruns this section alone).
 
-    ``matrix`` (n, n) in the view's units; ``focus``: the focus word's index in ``labels``. Up to MAX_GRAPH_NODES
-    nodes the whole graph is drawn; above, the focus word's neighbourhood (``core.graph.neighbourhood``)."""
-    with st.container(horizontal=True, vertical_alignment="bottom", key="graph_controls"):
+    ``matrix`` (n, n) in the view's ``units`` ("words" or "tokens"); ``focus``: the focus word's index in ``labels``
+    (None: the text has no word). Up to MAX_GRAPH_NODES nodes the whole graph is drawn; above, the focus word's
+    neighbourhood (``core.graph.neighbourhood``)."""
+    with st.container(horizontal=True, vertical_alignment="bottom"):
         layout = st.selectbox("Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", index=1,
                               format_func=LAYOUT_NAMES.get)
         rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", bind="query-params",
                             format_func=PRUNING_RULES.get,
-                            help="Share: each word's strongest edges until they cover the share of its attention "
-                                 "(exBERT's rule). Top-k: each word's k strongest. Threshold: every weight above it.")
+                            help="Strongest share: each word's strongest edges until they cover the share of its "
+                                 "attention (exBERT's rule). Top-k: each word's k strongest. Threshold: every weight above it.")
         pruning = pruning_control(rule)
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
-    graph.nodes[focus]["focus"] = True  # outlined as in the text below
+    if focus is not None:
+        graph.nodes[focus]["focus"] = True  # outlined, as the text below underlines it
     n = len(labels)
     if n > MAX_GRAPH_NODES:
-        graph = induced_subgraph(graph, neighbourhood(matrix, focus, NEIGHBOURS))
-    with st.container(key="graph_frame"):  # ui/attention.css sizes the canvas to the window
+        graph = induced_subgraph(graph, neighbourhood(matrix, focus or 0, NEIGHBOURS))
+    with st.container(key="graph_frame"):  # the graph's page sizes its iframe; ui/attention.css lets the box follow
         st.iframe(graph_html(graph, layout, title=f"Graph — {head_name}", served=True, fill_window=True),
                   height=IFRAME_HEIGHT_PX)
     if n > MAX_GRAPH_NODES:
-        st.caption(f"{n} words are too many for one readable graph, so this is the neighbourhood of **{focus_name}** "
-                   f"in {head_name}: the {NEIGHBOURS} words it attends to most and the {NEIGHBOURS} that attend to it "
-                   f"most ({graph.number_of_nodes()} words, {graph.number_of_edges()} edges kept by the rule above). "
+        st.caption(f"{n} {units} are too many for one readable graph, so this is the neighbourhood of "
+                   f"**{focus_name}** in {head_name}: the {NEIGHBOURS} {units} it attends to most and the {NEIGHBOURS} "
+                   f"that attend to it most ({graph.number_of_nodes()} {units}, {graph.number_of_edges()} edges kept by "
+                   "the rule above). "
                    "Pick another **focus word** beside the overview; the heatmap below shows the whole text.")
     else:
         st.caption(f"{graph.number_of_edges()} of {n ** 2} edges shown. Edge width and opacity grow with the "
@@ -181,7 +185,7 @@ focus_names, first_focus = focus_choices(result)
 left, right = st.columns([5, 7], gap="medium")
 with left:  # the overview, then every control that shapes the views
     overview_slot = st.container()
-    with st.container(horizontal=True, key="head_controls"):
+    with st.container(horizontal=True):
         layer = st.slider("Layer", 1, layers, key="layer", bind="query-params")
         head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head", bind="query-params",
                                 help="“mean” averages the layer's heads.")
@@ -216,7 +220,7 @@ with overview_slot:
                "matrix, shaded relative to its own largest weight. **Click a tile** to select that head.")
 
 with right:  # the graph's title is drawn in its canvas: the first screen's height goes to the graph
-    graph_section(matrix, labels, focus_position if focus_position is not None else 0,
+    graph_section(matrix, labels, "tokens" if units == "Tokens" else "words", focus_position,
                   result.tokenized.words[focus].text if focus is not None else "", head_name)
 
 with left:

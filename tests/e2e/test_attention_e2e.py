@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from urllib.parse import quote
 from pathlib import Path
 
 import pytest
@@ -278,12 +279,9 @@ def test_a_new_sentence_brings_a_focus_word_of_its_own(page):
 
 
 def test_the_arc_layout_spreads_the_sentence_across_the_canvas(page):
-    box = page.get_by_role("combobox", name="Layout")
-    with expect_rerun(page):
-        box.click()
-        box.press("ArrowDown")
-        page.get_by_role("option", name="Arc (sentence order)", exact=True).click()
-    graph_frame(page).locator("#mynetwork canvas").wait_for()
+    page.goto(page.url.split("?")[0] + "?layout=" + quote("Arc (sentence order)"), wait_until="domcontentloaded")
+    wait_for_app_idle(page)
+    assert page.get_by_role("combobox", name="Layout").input_value() == "Arc (sentence order)"
     drawn = graph_frame(page).locator("html").evaluate(NODE_XS_JS)
     on_canvas = [min(max(x, 0), drawn["width"]) for x in drawn["xs"]]
     assert (max(on_canvas) - min(on_canvas)) / drawn["width"] >= 0.5, drawn
