@@ -54,7 +54,7 @@ def cold_start() -> tuple[float, float]:
     import psutil
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app_idle
+    from harness.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app_idle
 
     if not os.path.exists(CHROMIUM):
         print(f"cold start: skipped, {CHROMIUM} is missing")

@@ -1,6 +1,6 @@
 """Hosting figures of the app as Streamlit Community Cloud would run it: `python bench/hosting.py`.
 
-A fresh `streamlit run app.py` server (tests/e2e/browser.streamlit_server) with ``TRANSFORMER_GRAPH_HOSTED=1`` in its
+A fresh `streamlit run app.py` server (harness/browser.streamlit_server) with ``TRANSFORMER_GRAPH_HOSTED=1`` in its
 environment (the hosted mode: local model folders refused) and ``HF_HUB_OFFLINE=1`` (the bundled model needs no
 network), then one headless Debian Chromium session driven by Playwright's sync API:
 
@@ -34,7 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import psutil  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.browser import expect_rerun, launch_chromium, open_app, streamlit_server  # noqa: E402
+from harness.browser import expect_rerun, launch_chromium, open_app, streamlit_server  # noqa: E402
 
 # (navigation link, whether the page draws a graph iframe), in the sidebar's order. The first, the default page, is
 # visited by opening the app; the others are clicked in turn.

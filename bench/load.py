@@ -2,7 +2,7 @@
 
 1. Concurrent sessions: one `streamlit run app.py` server and one headless Chromium; for N = 1, 4 and 8, N browser
    contexts (N independent Streamlit sessions) run at the same time. Each session types ``SENTENCES_PER_SESSION``
-   distinct sentences into the sidebar box (fill + Ctrl+Enter, as a user and tests/e2e/browser.type_sentence do),
+   distinct sentences into the sidebar box (fill + Ctrl+Enter, as a user and harness/browser.type_sentence do),
    then switches to "Reformer: LSH buckets" and back to "Attention as a graph" through the navigation links.
    Time to graph: from the Ctrl+Enter to the script run it triggered finished, no stale element, every plotly chart
    drawn and the graph iframe's vis-network canvas drawn *for that sentence* (each sentence carries a unique marker
@@ -41,7 +41,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
-from tests.e2e.browser import (  # noqa: E402
+from harness.browser import (  # noqa: E402
     APP,
     APP_IDLE,
     CANVAS_DRAWN_JS,
@@ -137,7 +137,7 @@ def rss_mb(process) -> float:
     return total / 2**20
 
 
-# --- async counterparts of tests/e2e/browser.py's helpers ----------------------------------------------------
+# --- async counterparts of harness/browser.py's helpers ----------------------------------------------------
 
 
 class StepTimeout(Exception):

@@ -1,20 +1,13 @@
 """Benchmark of Reformer's LSH attention against full attention on this CPU: `python bench/lsh.py`.
 
-Both attend one head (batch 1, d = 64, float32) on torch with one thread: on this shared 2-core machine a second
-thread makes every small LSH operation wait on OpenMP hand-offs whenever another process holds the other core, so
-one thread gives both kernels the same, steadier footing.
-
-- Full attention: core.attention.scaled_dot_product_attention, softmax(Q Kᵀ/√d) V, the app's dense kernel; it keeps
-  the L × L scores and probabilities, so its extra memory is 2 · L² · 4 bytes (checked against the measurements).
-- LSH attention: hashing (core.lsh.hash_buckets) and core.lsh.lsh_attention with N_HASHES rounds, chunks of m = 64
-  and the paper's n_buckets = 2L / m, factorised into two powers of two as HF does for large counts.
-
-Time: the median of at least REPEATS calls, and of as many as fit in MIN_SECONDS, after one warm-up call, in this
-process. Memory: the peak resident memory one call adds, each measured in a fresh subprocess (tracemalloc does not
-see torch's CPU allocations). The subprocess runs with MALLOC_MMAP_THRESHOLD_=65536, so every buffer of 64 KiB or
-more is its own mmap, resident while alive and returned on free rather than hidden in a reused heap; it warms up on a
-tiny input, reads VmRSS, resets the high-water mark VmHWM (`5` into /proc/self/clear_refs), makes one call and
-reports VmHWM − VmRSS. A tensor of known size calibrates the method.
+The kernels, their seeded inputs and the two measurements live in core.lsh_scaling (the LSH page re-runs them
+live): one head (batch 1, d = 64, float32) on torch with one thread — on this shared 2-core machine a second thread
+makes every small LSH operation wait on OpenMP hand-offs whenever another process holds the other core, so one
+thread gives both kernels the same, steadier footing. Full attention keeps the L × L scores and probabilities
+(2 · L² · 4 bytes, checked against the measurements); LSH attention runs 4 rounds, chunks of m = 64 and the paper's
+n_buckets = 2L / m. Time: the median of at least REPEATS calls, and of as many as fit in MIN_SECONDS, after one
+warm-up call, in this process. Memory: the peak resident memory one call adds, each in a fresh subprocess
+(core.lsh_scaling.peak_extra_bytes says how); a tensor of known size calibrates the method.
 
 Memory cap: CAP = 4 GiB of extra memory for the attention. Full attention is not run where 2 · L² · 4 bytes exceeds
 the cap (its memory there is that formula); LSH doubles its length beyond 16K while twice its last peak fits the cap,
@@ -28,11 +21,9 @@ RESULT crossover_len=… speedup_16k=… mem_ratio_16k=… max_len_ratio=…
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -43,47 +34,26 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from core.attention import scaled_dot_product_attention  # noqa: E402
-from core.lsh import LSHConfig, hash_buckets, lsh_attention, random_rotations  # noqa: E402
+from core.lsh_scaling import (  # noqa: E402
+    CALIBRATION,
+    CHUNK,
+    D_HEAD,
+    N_HASHES,
+    THREADS,
+    attention_call,
+    full_attention_bytes,
+    peak_extra_bytes,
+)
+from core.lsh_views import loglog_crossing  # noqa: E402
 
-THREADS = 1
-D_HEAD = 64
-CHUNK = 64
-N_HASHES = 4
 LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)  # 512 too, to bracket the crossover
 REPEATS = 5  # timed calls at least, and
 MIN_SECONDS = 1.0  # as many as fit in this time: short inputs get many samples
 CAP = 4 * 2**30  # bytes of extra memory the attention may use
 MAX_LENGTH = 2**20  # the longest LSH length tried
 MAX_SECONDS = 60  # per memory measurement of a long LSH input
-CALIBRATION = 256 * 2**20  # bytes of the calibration tensor
 OUTPUT = ROOT / "assets" / "lsh_scaling.json"
 MiB = 2**20
-
-
-def lsh_config(length: int) -> LSHConfig:
-    """N_HASHES rounds, chunks of CHUNK, and the paper's m = 2L / n_buckets as two power-of-two factors."""
-    exponent = (2 * length // CHUNK).bit_length() - 1
-    factors = (2 ** (exponent // 2), 2 ** (exponent - exponent // 2))
-    return LSHConfig(n_buckets=factors, n_hashes=N_HASHES, chunk_length=CHUNK)
-
-
-def attention_call(kind: str, length: int) -> Callable[[], torch.Tensor]:
-    """One call of the kernel ``kind`` ("full", "lsh", or "calibration") on seeded inputs of ``length`` tokens."""
-    if kind == "calibration":
-        return lambda: torch.ones(CALIBRATION // 4)
-    generator = torch.Generator().manual_seed(length)
-    qk, values = (torch.randn(1, length, D_HEAD, generator=generator) for _ in range(2))  # (head, L, d)
-    if kind == "full":
-        return lambda: scaled_dot_product_attention(qk, qk, values)[0]
-    config = lsh_config(length)
-    rotations = random_rotations(config, D_HEAD)
-    return lambda: lsh_attention(qk, values, hash_buckets(qk, rotations, config), config)
-
-
-def full_attention_bytes(length: int) -> int:
-    """The L × L float32 scores and probabilities that full attention holds at once."""
-    return 2 * length * length * 4
 
 
 # --- measurements -------------------------------------------------------------------------------------------
@@ -100,48 +70,17 @@ def median_ms(call: Callable[[], torch.Tensor]) -> float:
     return round(statistics.median(samples), 3)
 
 
-def resident_bytes(field: str) -> int:
-    """VmRSS (now) or VmHWM (peak since the last reset) of this process, in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"{field} is missing from /proc/self/status")
-
-
-def peak_extra_bytes_here(kind: str, length: int) -> int:
-    """Inside the measuring subprocess: the peak resident memory one call adds."""
-    torch.set_num_threads(THREADS)
-    call = attention_call(kind, length)
-    attention_call(kind, 4 * CHUNK)()  # lazy initialisation is not the attention's memory
-    before = resident_bytes("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
-    call()
-    return resident_bytes("VmHWM") - before
-
-
-def peak_extra_bytes(kind: str, length: int) -> tuple[int, float]:
-    """(peak extra bytes of one call, wall seconds of the measurement), in a fresh subprocess."""
-    environment = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
-    start = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, __file__, "--peak-memory", kind, str(length)],
-        env=environment, capture_output=True, text=True, check=True,
-    )
-    return int(completed.stdout.split()[-1]), time.perf_counter() - start
-
-
 # --- the comparison -----------------------------------------------------------------------------------------
 
 
 def crossover_length(rows: list[dict]) -> float:
-    """Where full / LSH time first reaches 1, interpolated log-log between the grid points around it."""
-    timed = [row for row in rows if row["full_ms"] is not None and row["lsh_ms"] is not None]
-    for below, above in zip(timed, timed[1:]):
-        ratio_below, ratio_above = below["full_ms"] / below["lsh_ms"], above["full_ms"] / above["lsh_ms"]
-        if ratio_below < 1 <= ratio_above:
-            share = -math.log(ratio_below) / (math.log(ratio_above) - math.log(ratio_below))
-            return below["length"] * (above["length"] / below["length"]) ** share
-    raise RuntimeError("LSH is not slower at the shortest length and faster at a longer one: widen LENGTHS")
+    """Where full / LSH time first reaches 1 (core.lsh_views.loglog_crossing, as the LSH page reads the table)."""
+    crossing = loglog_crossing([row["length"] for row in rows],
+                               [row["full_ms"] / row["lsh_ms"] if row["full_ms"] and row["lsh_ms"] else None
+                                for row in rows])
+    if crossing is None:
+        raise RuntimeError("LSH is not slower at the shortest length and faster at a longer one: widen LENGTHS")
+    return crossing
 
 
 def row_of(length: int, full_ms: float | None, lsh_ms: float | None, lsh_bytes: int, full_bytes: int | None) -> dict:
@@ -247,7 +186,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--peak-memory"]:
-        print(peak_extra_bytes_here(sys.argv[2], int(sys.argv[3])))
-    else:
-        main()
+    main()

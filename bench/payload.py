@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from tests.e2e.browser import (  # noqa: E402
+from harness.browser import (  # noqa: E402
     APP_IDLE,
     CANVAS_DRAWN_JS,
     COUNT_RUNS_JS,

@@ -235,11 +235,24 @@ class Encoder:
         keys = split_heads(F.linear(states, *weights["key"]), heads)
         values = split_heads(F.linear(states, *weights["value"]), heads)
         messages, probabilities = scaled_dot_product_attention(queries, keys, values, mask)
-        attended = self._layer_norm(states + F.linear(merge_heads(messages), *weights["attention_output"]),
-                                    weights["attention_norm"])
+        output = self.update(states, merge_heads(messages), index)[-1]
+        return output, probabilities, queries, keys, values
+
+    def update(
+        self, states: torch.Tensor, messages: torch.Tensor, index: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The update step of layer ``index``, after its attention (the message passing): every node on its own.
+
+        ``states`` (…, tokens, hidden) are the layer's input, ``messages`` (…, tokens, hidden) the heads' merged
+        weighted sums of values. Returns (attention_output = messages W_O + b_O, attended = LayerNorm(states +
+        attention_output), feed_forward = FFN(attended), output = LayerNorm(attended + feed_forward)).
+        """
+        weights = self.layers[index]
+        attention_output = F.linear(messages, *weights["attention_output"])
+        attended = self._layer_norm(states + attention_output, weights["attention_norm"])
         feed_forward = F.linear(self.activation(F.linear(attended, *weights["intermediate"])), *weights["output"])
         output = self._layer_norm(attended + feed_forward, weights["output_norm"])
-        return output, probabilities, queries, keys, values
+        return attention_output, attended, feed_forward, output
 
     @torch.inference_mode()
     def __call__(

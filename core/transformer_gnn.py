@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from core.attention import additive_mask, merge_heads
@@ -92,16 +91,12 @@ def layer_as_message_passing(
     """Recompute the layer of ``graphs`` by message passing over ``adjacency`` (heads, n, n), default the
     attention itself; every row of ``adjacency`` must sum to 1."""
     adjacency = graphs.attention if adjacency is None else adjacency
-    weights = encoder.layers[graphs.layer]
     heads = tuple(
         value_convolution(encoder, graphs.layer, head).message_passing(graphs.nodes, *edges_from_adjacency(graph))
         for head, graph in enumerate(adjacency)
     )
     concatenated = merge_heads(torch.stack([steps.output for steps in heads])[None])[0]  # (n, hidden)
-    attention_output = F.linear(concatenated, *weights["attention_output"])
-    attended = encoder._layer_norm(graphs.nodes + attention_output, weights["attention_norm"])
-    feed_forward = F.linear(encoder.activation(F.linear(attended, *weights["intermediate"])), *weights["output"])
-    output = encoder._layer_norm(attended + feed_forward, weights["output_norm"])
+    attention_output, attended, feed_forward, output = encoder.update(graphs.nodes, concatenated, graphs.layer)
     return LayerAsMessagePassing(graphs, adjacency, heads, concatenated, attention_output, attended, feed_forward,
                                  output)
 

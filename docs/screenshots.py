@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from PIL import Image  # noqa: E402
 
-from tests.e2e.browser import full_page_screenshot, launch_chromium, streamlit_server, wait_for_app_idle  # noqa: E402
+from harness.browser import full_page_screenshot, launch_chromium, streamlit_server, wait_for_app_idle  # noqa: E402
 
 PAGES = {"attention": "/", "stations": "/stations", "lsh": "/lsh", "gnn": "/gnn"}
 SIZES = {  # name: (window, query)

@@ -1,7 +1,7 @@
 """The LSH page's cached computations, the shipped benchmark table, and the small live benchmark.
 
-The live run reuses bench/lsh.py's kernels and its memory method (a fresh subprocess per point), with fewer timed
-calls, and stops before a measurement that would pass its time cap.
+The live run reuses core.lsh_scaling, bench/lsh.py's kernels and memory method (a fresh subprocess per point), with
+fewer timed calls, and stops before a measurement that would pass its time cap.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from core.lsh import LSHConfig
+from core.lsh_scaling import attention_call, peak_extra_bytes
 from core.lsh_views import HeadHashing, QualityPoint, SyntheticKind, hash_head, quality_sweep, synthetic_queries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,14 +71,12 @@ def scaling_table() -> dict:
 
 
 def live_benchmark(lengths: Sequence[int], cap_s: float, memory: bool) -> Iterator[dict]:
-    """Time (median of LIVE_REPEATS calls) and, with ``memory``, peak extra memory (bench/lsh.py's subprocess method)
-    of full and LSH attention at each length, on bench/lsh.py's inputs and settings, one row at a time.
+    """Time (median of LIVE_REPEATS calls) and, with ``memory``, peak extra memory (a subprocess each) of full and LSH
+    attention at each length, with bench/lsh.py's kernels, inputs and settings (core.lsh_scaling), one row at a time.
 
     A measurement that would not finish within ``cap_s`` seconds of the start (judged from the one before it, full
     attention growing as L², LSH a little faster than L) is skipped: its field stays None and the row says
     ``"skipped"``; the run stops once nothing more fits."""
-    from bench import lsh as bench  # the benchmark's own kernels and memory method
-
     started = time.perf_counter()
     previous: dict[str, tuple[int, float]] = {}  # kernel → (length, seconds of its last timing)
     for length in lengths:
@@ -91,7 +90,7 @@ def live_benchmark(lengths: Sequence[int], cap_s: float, memory: bool) -> Iterat
             if time.perf_counter() - started + expected > cap_s:
                 row["skipped"].append(kernel)
                 continue
-            call = bench.attention_call(kernel, length)
+            call = attention_call(kernel, length)
             call()  # warm-up
             samples = []
             for _ in range(LIVE_REPEATS):
@@ -101,7 +100,7 @@ def live_benchmark(lengths: Sequence[int], cap_s: float, memory: bool) -> Iterat
             row[f"{kernel}_ms"] = round(1000 * statistics.median(samples), 3)
             previous[kernel] = (length, (LIVE_REPEATS + 1) * statistics.median(samples))
             if memory:
-                row[f"{kernel}_mib"] = round(bench.peak_extra_bytes(kernel, length)[0] / MiB, 3)
+                row[f"{kernel}_mib"] = round(peak_extra_bytes(kernel, length)[0] / MiB, 3)
         yield row
         if len(row["skipped"]) == 2:
             return

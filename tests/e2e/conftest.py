@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.browser import launch_chromium, streamlit_server
+from harness.browser import launch_chromium, streamlit_server
 
 
 @pytest.fixture(scope="module")

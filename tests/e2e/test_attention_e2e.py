@@ -8,13 +8,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from urllib.parse import quote
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.browser import (
+from harness.browser import (
     GRAPH_IFRAME,
     ROOT,
     expect_rerun,

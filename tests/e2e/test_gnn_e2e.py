@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.browser import ROOT, launch_chromium, streamlit_server, wait_for_app_idle
+from harness.browser import ROOT, launch_chromium, streamlit_server, wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
 

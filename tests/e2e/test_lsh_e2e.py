@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.browser import (
+from harness.browser import (
     GRAPH_IFRAME,
     ROOT,
     expect_rerun,

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.browser import (
+from harness.browser import (
     GRAPH_IFRAME,
     SENTENCE_BOX,
     expect_rerun,

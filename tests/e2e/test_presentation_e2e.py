@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browser import (
+from harness.browser import (
     GRAPH_IFRAME,
     ROOT,
     expect_rerun,

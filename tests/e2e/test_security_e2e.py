@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browser import expect_rerun, wait_for_app_idle
+from harness.browser import expect_rerun, wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tests.e2e.browser import ROOT, expect_rerun, launch_chromium, streamlit_server, wait_for_app_idle
+from harness.browser import ROOT, expect_rerun, launch_chromium, streamlit_server, wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
 
