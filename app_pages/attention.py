@@ -11,14 +11,13 @@ from core.graph import Pruning, attention_graph, induced_subgraph, neighbourhood
 from core.models import AttentionResult
 from core.views import ViewOptions, attention_view, head_matrix, view_position
 from figures.attention_figures import figure_config, heatmap_figure, overview_figure
-from figures.attention_graph import LAYOUT_NAMES, graph_html
+from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from ui.analysis import current_analysis
 from ui.examples import example_for
 from ui.overview import select_clicked_head
 from ui.presentation import presenting, text_scale
 
-MAX_GRAPH_NODES = 64  # above this many words (or tokens) the graph shows the focus word's neighbourhood
 NEIGHBOURS = 8  # that neighbourhood: the focus word, the 8 words it attends to most and the 8 that attend to it most
 NARROW_HEATMAP_PX = 800  # a heatmap up to this wide leaves room beside it for the export…
 EXPORT_COLUMN_PX = 300  # …in a column about this wide

@@ -14,7 +14,7 @@ from core.graph import Pruning, attention_graph, prune
 from core.hard_attention import sweep_rules
 from core.head_stats import head_patterns, head_statistics, token_roles
 from core.model_size import model_configs, parameter_count
-from core.rnn_memory import surviving_share
+from core.rnn_memory import rnn_vs_attention
 from core.transformer_gnn import attention_graphs, layer_as_message_passing
 from core.views import ViewOptions, attention_view
 from figures.attention_figures import figure_config, fit_heatmap, heatmap_figure
@@ -218,8 +218,9 @@ with right:
     keep_rate = st.slider("Share an RNN step keeps (r)", 0.05, 0.99, 0.5, 0.01,
                           key="gnn_keep_rate", bind="query-params")
     distance = st.slider("Words back (n)", 1, 50, 10, key="gnn_distance", bind="query-params")
-    st.metric(f"RNN: {keep_rate:g}^{distance}", f"{surviving_share(keep_rate, distance):.3g}")
-    st.metric("Attention: one step", f"{keep_rate:g}",
+    rnn_share, attention_share = rnn_vs_attention(keep_rate, distance)
+    st.metric(f"RNN: {keep_rate:g}^{distance}", f"{rnn_share:.3g}")
+    st.metric("Attention: one step", f"{attention_share:g}",
               help="Attention reaches any earlier word in one step, whatever the distance.")
 with left:
     st.plotly_chart(rnn_memory_figure(keep_rate, max(20, distance), text_scale=scale), key="gnn_rnn", config=config)

@@ -21,7 +21,7 @@ from core.lsh_views import (
     window_slots,
 )
 from figures.attention_figures import figure_config, fit_heatmap, heatmap_figure
-from figures.attention_graph import LAYOUT_NAMES, graph_html
+from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.lsh_figures import (
     attention_pair_figures,
     bucket_sizes_figure,
@@ -39,7 +39,6 @@ from ui.analysis import current_analysis
 from ui.lsh import head_hashing, live_benchmark, scaling_table, sentence_quality, synthetic_quality
 from ui.presentation import text_scale
 
-MAX_GRAPH_NODES = 64
 BUCKET_CHOICES = [2, 4, 6, 8, 12, 16]
 ROUND_CHOICES = [1, 2, 3, 4, 8]
 QUALITY_BUCKETS, QUALITY_ROUNDS, QUALITY_SEEDS = (2, 4, 8, 16), (1, 2, 4, 8), 10

@@ -23,6 +23,7 @@ import pyvis
 from pyvis.network import Network
 
 LAYOUTS = ("arc", "circle", "columns", "force")
+MAX_GRAPH_NODES = 64  # more nodes than this make no readable drawing: the pages then draw part of the graph, or none
 LAYOUT_NAMES = {
     "arc": "Arc (sentence order)",
     "circle": "Circle",

@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from core.head_stats import HEAD_PATTERNS, HeadStatistics
 from core.model_size import ParameterCount
+from core.rnn_memory import surviving_share
 from figures.attention_figures import plain, scaled_font
 
 FAMILY_COLORS = {"top-k": "#1c7ed6", "threshold": "#f76707", "same LSH bucket": "#2f9e44"}
@@ -108,7 +109,7 @@ def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, col
 def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1.0) -> go.Figure:
     """The first word's share after n steps: rⁿ for an RNN against r (one step) for attention, log scale."""
     steps = np.arange(1, max_steps + 1)
-    rnn = keep_rate ** steps.astype(float)
+    rnn = surviving_share(keep_rate, steps.astype(float))  # (max_steps,)
     figure = go.Figure([
         go.Scatter(x=steps, y=rnn, mode="lines+markers", name=f"RNN: {keep_rate:g}ⁿ", line=dict(color="#f76707"),
                    hovertemplate="n = %{x}: %{y:.3g}<extra>RNN</extra>"),
@@ -117,7 +118,8 @@ def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1
                    hovertemplate="n = %{x}: %{y:.3g}<extra>attention</extra>"),
     ])
     if max_steps >= 10 and keep_rate > 0:
-        figure.add_annotation(x=10, y=np.log10(keep_rate**10), text=f"{keep_rate:g}¹⁰ ≈ {keep_rate**10:.3g}",
+        tenth = surviving_share(keep_rate, 10)
+        figure.add_annotation(x=10, y=np.log10(tenth), text=f"{keep_rate:g}¹⁰ ≈ {tenth:.3g}",
                               showarrow=True, arrowhead=2, ax=40, ay=-40)
     figure.update_xaxes(title_text="n: words between the first word and the current one", showgrid=True,
                         gridcolor="#e9ecef")
