@@ -14,6 +14,7 @@ from figures.attention_figures import figure_config, heatmap_figure, overview_fi
 from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from ui.analysis import current_analysis
+from ui.bound_widgets import clamp
 from ui.examples import example_for
 from ui.overview import select_clicked_head
 from ui.presentation import presenting, text_scale
@@ -43,15 +44,6 @@ def header(example: dict | None) -> None:
                        "weights sum to 1).")
         if example is not None:
             st.markdown(f"**What to look at:** {example['note']}")
-
-
-def clamp_selection(layers: int, heads: int) -> None:
-    """Keep the layer and head within a smaller model than the last one. An assignment to a URL-bound widget's key
-    rewrites the address bar, so assign only then."""
-    if st.session_state.get("layer", 1) > layers:
-        st.session_state["layer"] = layers
-    if st.session_state.get("head", "mean") != "mean" and st.session_state["head"] > heads:
-        st.session_state["head"] = "mean"
 
 
 def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
@@ -179,7 +171,8 @@ if result is None:
     st.stop()
 header(example_for(result.tokenized.text, result.tokenized.pair))
 layers, heads = result.num_layers, result.num_heads
-clamp_selection(layers, heads)
+clamp("layer", layers)  # a smaller model than the last one
+clamp("head", heads, fallback="mean")
 focus_names, first_focus = focus_choices(result)
 left, right = st.columns([5, 7], gap="medium")
 with left:  # the overview, then every control that shapes the views

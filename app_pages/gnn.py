@@ -2,6 +2,7 @@
 structure, what each head looks at, rollout and flow, RNN memory, and model sizes."""
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from core.attribution import FlowTooLongError, rollout
 from core.bag_of_words import known_words, similarity_graph
 from core.corpus import load_corpus
 from core.graph import Pruning, attention_graph, prune
-from core.hard_attention import sweep_rules
+from core.hard_attention import sweep, sweep_rules
 from core.head_stats import head_patterns, head_statistics, token_roles
 from core.model_size import model_configs, parameter_count
 from core.rnn_memory import rnn_vs_attention
@@ -19,11 +20,26 @@ from core.transformer_gnn import attention_graphs, layer_as_message_passing
 from core.views import ViewOptions, attention_view
 from figures.attention_figures import figure_config, fit_heatmap, heatmap_figure
 from figures.attention_graph import graph_html
-from figures.gnn_figures import (head_statistics_figure, model_size_figure, rnn_memory_figure,
-                                 similarity_graph_figure, sweep_figure)
+from figures.gnn_figures import (
+    head_statistics_figure,
+    model_size_figure,
+    rnn_memory_figure,
+    similarity_graph_figure,
+    sweep_figure,
+)
 from ui.analysis import cached_model, current_analysis
-from ui.gnn import (MAX_UPLOAD_BYTES, cached_flow, corpus_result, corpus_words, read_sentences, rule_family,
-                    rule_name, run_corpus, sweep_similarity)
+from ui.bound_widgets import clamp
+from ui.gnn import (
+    MAX_UPLOAD_BYTES,
+    cached_flow,
+    corpus_result,
+    corpus_words,
+    hard_run,
+    read_sentences,
+    rule_family,
+    rule_name,
+    run_corpus,
+)
 from ui.presentation import presenting, text_scale
 
 AUTO_SWEEP_TOKENS = 40  # longer inputs run the sweep only on request (its cost grows with n²)
@@ -45,6 +61,8 @@ encoder = model.encoder
 tokenized = result.tokenized
 labels = tokenized.token_labels
 layers, heads, n = result.num_layers, result.num_heads, len(tokenized)
+clamp("gnn_layer", layers)  # a smaller model than the last one
+clamp("gnn_head", heads)
 config = figure_config(st.session_state.get("image_format", "png"), "transformer-gnn")
 scale = text_scale()  # figures' text grows with the page's in presentation mode
 column_widths = COLUMN_WIDTHS_PX[presenting()]
@@ -114,11 +132,11 @@ with left:
     else:
         rules = sweep_rules(n)
         bar = st.progress(0.0, text="Running the encoder on pruned graphs…")
-        points = sweep_similarity(model.name, tuple(tokenized.input_ids), tuple(tokenized.token_type_ids), rules,
-                                  lambda done, total: bar.progress(done / total, text=f"Rule {done} of {total}"))
+        points = sweep(partial(hard_run, model.name, tuple(tokenized.input_ids), tuple(tokenized.token_type_ids)),
+                       rules, lambda done, total: bar.progress(done / total, text=f"Rule {done} of {total}"))
         bar.empty()
-        st.plotly_chart(sweep_figure([rule_family(r) for r, _, _ in points], [s for _, s, _ in points],
-                                     [c for _, _, c in points], [rule_name(r) for r, _, _ in points],
+        st.plotly_chart(sweep_figure([rule_family(p.rule) for p in points], [p.share_kept for p in points],
+                                     [p.similarity for p in points], [rule_name(p.rule) for p in points],
                                      text_scale=scale),
                         key="gnn_sweep", config=config)
         st.caption("x: edges kept over all layers and heads, in % of the complete graphs' n² per head; y: mean over "
@@ -230,13 +248,14 @@ with left:
 # 6 ── model sizes ─────────────────────────────────────────────────────────────────────────────────────────────────
 st.header("How big are these models?", divider="gray")
 left, right = st.columns([7, 4], gap="large")
-sizes = {name: parameter_count(cfg) for name, cfg in model_configs().items()}
+configs = model_configs()  # read once: the bundled model's config.json is a file
+sizes = {name: parameter_count(cfg) for name, cfg in configs.items()}
 with left:
     st.plotly_chart(model_size_figure(sizes, text_scale=scale), key="gnn_sizes", config=config)
 with right:  # a table, not a dataframe: its text wraps and grows with the page's, so no column is ever cut
     st.table(pd.DataFrame(
-        {"layers": [cfg["num_hidden_layers"] for cfg in model_configs().values()],
-         "hidden size": [cfg["hidden_size"] for cfg in model_configs().values()],
+        {"layers": [cfg["num_hidden_layers"] for cfg in configs.values()],
+         "hidden size": [cfg["hidden_size"] for cfg in configs.values()],
          "parameters (millions)": [count.total / 1e6 for count in sizes.values()]},
         index=list(sizes)).style.format({"parameters (millions)": "{:.1f}"}))
     st.caption("Parameters of the encoder with its pooler, in millions, counted from each config: BERT-BASE ≈ 110 M, "

@@ -9,7 +9,7 @@ also keeps its strongest edge, so that no token is left without messages.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,13 +118,20 @@ def sweep_rules(n: int) -> list[EdgeRule]:
 
 
 def sweep(
-    encoder: Encoder, input_ids: Sequence[int], token_type_ids: Sequence[int] | None, rules: Sequence[EdgeRule]
+    run: Callable[[EdgeRule], HardRun], rules: Sequence[EdgeRule],
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[SweepPoint]:
-    """Run the encoder hard under each rule and compare its top-layer token states with the soft encoder's."""
-    soft = run_hard(encoder, input_ids, token_type_ids, KEEP_ALL).final_states
+    """Each rule's share of edges kept and the mean cosine similarity of its top-layer token states to the soft
+    encoder's (``KEEP_ALL``).
+
+    ``run(rule)`` runs the encoder hard on one sentence: ``functools.partial(run_hard, encoder, input_ids,
+    token_type_ids)``, or a cached copy of it. ``progress(done, total)`` is called after each rule."""
+    soft = run(KEEP_ALL).final_states
     points = []
-    for rule in rules:
-        run = run_hard(encoder, input_ids, token_type_ids, rule)
-        similarity = F.cosine_similarity(run.final_states, soft, dim=-1).mean()
-        points.append(SweepPoint(rule, run.share_kept, float(similarity)))
+    for done, rule in enumerate(rules, start=1):
+        hard = run(rule)
+        similarity = F.cosine_similarity(hard.final_states, soft, dim=-1).mean()
+        points.append(SweepPoint(rule, hard.share_kept, float(similarity)))
+        if progress is not None:
+            progress(done, len(rules))
     return points

@@ -35,6 +35,8 @@ from core.railway import RailwayNetwork
 
 CLOSED_LINK = ("JY17", "JY18")  # Shinjuku–Yoyogi: trains between them re-route via Yotsuya and Sendagaya
 EVALUATIONS = ("held-out days", "held-out stations", "topology change", "control")
+TRAINED_FOR = ("held-out days", "held-out stations", "control")  # each neural model is trained once for each…
+TRAINING_RUNS = len(MODEL_NAMES) * len(TRAINED_FOR)  # …and the topology change reuses the held-out days' model
 ROW_NAMES = {**MODEL_NAMES, "ridge": "ridge"}
 
 
@@ -195,11 +197,12 @@ def run_experiment(
     closed = simulator.simulate(closed_network, demand, handling)
     days_split = held_out_days(days, len(network.stations), rng)
     stations_split = held_out_stations(days_split, rng)
-    tasks = [  # (evaluation, label, split)
-        ("held-out days", intact.crowding, days_split),
-        ("held-out stations", intact.crowding, stations_split),
-        ("control", intact.platform_crowding, stations_split),
-    ]
+    label_and_split = {
+        "held-out days": (intact.crowding, days_split),
+        "held-out stations": (intact.crowding, stations_split),
+        "control": (intact.platform_crowding, stations_split),
+    }
+    tasks = [(evaluation, *label_and_split[evaluation]) for evaluation in TRAINED_FOR]  # (evaluation, label, split)
     models, scores, train_seconds = {}, {}, {}
     for kind, name in MODEL_NAMES.items():
         for evaluation, label, split in tasks:

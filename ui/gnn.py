@@ -6,12 +6,11 @@ from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
-import torch.nn.functional as F
 
 from core.attribution import attention_flow
 from core.bag_of_words import DocumentWordMatrix, document_word_matrix, word_similarity
 from core.corpus import load_corpus, split_sentences
-from core.hard_attention import KEEP_ALL, EdgeRule, SameBucket, run_hard
+from core.hard_attention import EdgeRule, HardRun, SameBucket, run_hard
 from core.head_stats import CorpusStatistics, corpus_statistics
 from ui.analysis import cached_analysis, cached_model
 
@@ -37,28 +36,9 @@ def rule_name(rule: EdgeRule) -> str:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def hard_run(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...], rule: EdgeRule
-             ) -> tuple[np.ndarray, float]:
-    """(top-layer states (n, hidden), share of edges kept) of the encoder run as message passing under ``rule``."""
-    run = run_hard(cached_model(name).encoder, input_ids, token_type_ids, rule)
-    return run.final_states.numpy(), run.share_kept
-
-
-def sweep_similarity(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...],
-                     rules: list[EdgeRule], progress: Callable[[int, int], None] | None = None
-                     ) -> list[tuple[EdgeRule, float, float]]:
-    """(rule, share kept, mean cosine similarity to the soft run) per rule, each run cached on its own."""
-    import torch
-
-    soft = torch.from_numpy(hard_run(name, input_ids, token_type_ids, KEEP_ALL)[0])
-    points = []
-    for done, rule in enumerate(rules, start=1):
-        states, share = hard_run(name, input_ids, token_type_ids, rule)
-        similarity = float(F.cosine_similarity(torch.from_numpy(states), soft, dim=-1).mean())
-        points.append((rule, share, similarity))
-        if progress is not None:
-            progress(done, len(rules))
-    return points
+def hard_run(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...], rule: EdgeRule) -> HardRun:
+    """``core.hard_attention.run_hard`` on the model ``name``, each rule's run cached on its own."""
+    return run_hard(cached_model(name).encoder, input_ids, token_type_ids, rule)
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing attention flow…")

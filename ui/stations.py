@@ -22,13 +22,12 @@ from core.station_views import (
     simulate_world,
     untrained_embedding,
 )
-from core.training import CLOSED_LINK, EVALUATIONS, Experiment, Progress, run_experiment
+from core.training import CLOSED_LINK, EVALUATIONS, TRAINING_RUNS, Experiment, Progress, run_experiment
 
 MAX_UPLOAD_BYTES = 1_000_000
 MIN_STATIONS, MAX_STATIONS = 5, 120  # fewer cannot be split into train and test; more make the simulator slow
 STORED_EXPERIMENTS = 4  # trained experiments kept per process (each a few MB)
 BUNDLED_LABEL = "JR Yamanote loop + Chūō lines (bundled)"
-TASKS = 9  # 3 neural models × 3 trainings (held-out days, held-out stations, control)
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class LossHistory:
     def fraction(self) -> float:
         """Share of the whole training done (0–1)."""
         done = sum(points[-1][0] for points in self.curves.values())
-        return min(1.0, done / (TASKS * self.epochs))
+        return min(1.0, done / (TRAINING_RUNS * self.epochs))
 
     def current(self) -> str:
         """The task trained last, for the progress text."""

@@ -1,5 +1,7 @@
 """Soft vs hard structure: the encoder as message passing on pruned, row-renormalised attention graphs."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -17,7 +19,6 @@ from core.hard_attention import (
     sweep_rules,
 )
 from core.transformer_gnn import AttentionGraphs
-
 
 SENTENCE = "The animal didn't cross the street because it was too tired."
 
@@ -88,8 +89,10 @@ def test_bucket_ids_hash_queries_and_keys_with_the_same_rotation_per_head():
 def test_sweep_reports_share_kept_and_similarity_for_each_rule(bundled_model, sentence):
     tokenized, _ = sentence
     rules = [KEEP_ALL, Pruning(rule="top_k", k=1), SameBucket(n_buckets=8, n_hashes=2)]
-    points = sweep(bundled_model.encoder, tokenized.input_ids, tokenized.token_type_ids, rules)
-    assert [point.rule for point in points] == rules
+    progress = []
+    points = sweep(partial(run_hard, bundled_model.encoder, tokenized.input_ids, tokenized.token_type_ids), rules,
+                   lambda done, total: progress.append((done, total)))
+    assert [point.rule for point in points] == rules and progress == [(1, 3), (2, 3), (3, 3)]
     assert points[0].share_kept == 1.0 and points[0].similarity == pytest.approx(1.0, abs=1e-6)
     assert points[1].share_kept == 1 / 16 and points[1].similarity < 0.99
     assert 1 / 16 < points[2].share_kept < 1.0 and points[2].similarity < 1.0

@@ -75,12 +75,17 @@ def test_torch_is_exactly_2_13_0_without_a_local_label(runtime):
     assert not torch[0].marker and not torch[0].url
 
 
+def torch_source_problems(options: list[str]) -> list[str]:
+    """What is wrong with where the options make pip and uv look for torch: the CPU page of torch wheels missing, or
+    an index. --index-url would replace PyPI, which the other requirements come from; --extra-index-url would make uv
+    take every package PyTorch's index mirrors from that index alone."""
+    problems = [] if f"--find-links {CPU_TORCH}" in options else ["no --find-links to the CPU torch wheels"]
+    return problems + [option for option in options if re.match(r"^(--index-url|-i|--extra-index-url)\b", option)]
+
+
 def test_cpu_torch_comes_from_a_page_of_torch_wheels_only(runtime):
     options, _ = runtime
-    assert f"--find-links {CPU_TORCH}" in options
-    # --index-url would replace PyPI, which the other requirements come from; --extra-index-url would make uv take
-    # every package PyTorch's index mirrors from that index alone.
-    assert not any(re.match(r"^(--index-url|-i|--extra-index-url)\b", option) for option in options)
+    assert torch_source_problems(options) == []
 
 
 def test_no_test_only_package_at_runtime(runtime):
@@ -96,10 +101,12 @@ def test_dev_requirements_include_the_runtime_ones():
 
 
 def test_the_checks_reject_what_they_should():
-    """The checks above can fail: a range, a bare name, a wildcard, a test-only package and an unbounded allowed one."""
+    """The checks above can fail: a range, a bare name, a wildcard, a test-only package, an unbounded allowed one, and
+    torch from an index instead of the page of CPU wheels."""
     _, requirements = parse("torch>=2.13\nstreamlit\nplotly==7.*\nnumpy<3\npyvis==0.3.2  # fine\npytest-timeout==2.4\n"
                             "Playwright==1.50\n")
     assert unpinned(requirements) == ["torch", "streamlit", "plotly", "numpy"]
     assert find_test_only(requirements) == ["playwright", "pytest-timeout"]
     options, _ = parse("--extra-index-url https://download.pytorch.org/whl/cpu\n-r requirements.txt\n")
-    assert f"--find-links {CPU_TORCH}" not in options
+    assert torch_source_problems(options) == ["no --find-links to the CPU torch wheels",
+                                              "--extra-index-url https://download.pytorch.org/whl/cpu"]
