@@ -4,17 +4,13 @@ import json
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.app.apptest import enter, open_app, rerun
 
 
 @pytest.fixture
 def app():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app()
 
 
 def iframe_html(at) -> str:
@@ -23,22 +19,6 @@ def iframe_html(at) -> str:
 
 def plotly_specs(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def rerun(at):
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-SIDEBAR_WIDGETS = {"text": "text_area", "pair": "text_input"}
-
-
-def enter(at, **inputs):
-    """Type into the sidebar's sentence boxes, then rerun."""
-    for key, value in inputs.items():
-        getattr(at.sidebar, SIDEBAR_WIDGETS[key])(key=key).set_value(value)
-    return rerun(at)
 
 
 def test_opens_with_an_example_already_run(app):

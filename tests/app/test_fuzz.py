@@ -4,9 +4,8 @@ HTML unescaped. The inputs are a fixed list plus a few mixes drawn with a fixed 
 import random
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.app.apptest import enter, open_app
 
 CONTROL = "\x00\x01\x07\x08\x0b\x0c\x1b[31m\x7f\x85"
 RTL = "\u202eevil\u202c \u200fשלום עולם\u200f مرحبا \u202b"
@@ -37,18 +36,6 @@ INPUTS = nasty_inputs()
 SHORT = [text for text in INPUTS if len(text) < 1000]
 
 
-def rerun(at):
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def enter(at, text: str, pair: str):
-    at.sidebar.text_area(key="text").set_value(text)
-    at.sidebar.text_input(key="pair").set_value(pair)
-    return rerun(at)
-
-
 def graph_data(html: str) -> list[str]:
     """The JSON of the graph's nodes and edges (``new vis.DataSet(…)``): where the words end up."""
     parts = html.split("new vis.DataSet(")[1:]
@@ -65,14 +52,13 @@ def assert_markup_escaped(at):
 
 @pytest.fixture(scope="module")
 def attention_app():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    return rerun(at)
+    return open_app()
 
 
 @pytest.mark.parametrize("index", range(len(INPUTS)))
 def test_attention_page_survives_nasty_text(attention_app, index):
     text, pair = INPUTS[index], SHORT[(index + 5) % len(SHORT)]  # one 512-token run is enough (~15 s)
-    enter(attention_app, text, pair)
+    enter(attention_app, text=text, pair=pair)
     assert_markup_escaped(attention_app)
     if text.strip() and len(text) < 1000:
         assert attention_app.get("iframe") or attention_app.info  # a graph, or a notice saying why not
@@ -80,10 +66,7 @@ def test_attention_page_survives_nasty_text(attention_app, index):
 
 @pytest.mark.parametrize("page", ["app_pages/lsh.py", "app_pages/gnn.py"])
 def test_the_other_text_pages_survive_nasty_text(page):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    rerun(at)
-    at.switch_page(page)
-    rerun(at)
+    at = open_app(page)
     for text in (BREAKOUT + " " + RTL, ZERO_WIDTH + COMBINING + ASTRAL, " \n\t ", CONTROL + CJK + SCRIPT):
-        enter(at, text, ATTRIBUTE)
+        enter(at, text=text, pair=ATTRIBUTE)
         assert_markup_escaped(at)

@@ -1,44 +1,16 @@
 """The Transformer = GNN page, run from app.py by Streamlit's AppTest, with the interactions a user makes."""
 
-import base64
-import json
 import re
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
-
-
-def rerun(at):
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.app.apptest import array, chart, chart_keys, open_app, rerun
 
 
 @pytest.fixture
 def page():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    rerun(at)
-    at.switch_page("app_pages/gnn.py")
-    return rerun(at)
-
-
-def chart(at, key) -> dict:
-    return json.loads(next(c.proto.spec for c in at.get("plotly_chart") if key in c.proto.id))
-
-
-def array(value) -> np.ndarray:
-    """A plotly array from a figure's JSON: a list, or a typed array {"dtype", "bdata", "shape"}."""
-    if isinstance(value, dict):
-        shape = [int(size) for size in str(value.get("shape", "-1")).split(",")]
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).reshape(shape)
-    return np.asarray(value)
-
-
-def chart_keys(at) -> list[str]:
-    return [c.proto.id for c in at.get("plotly_chart")]
+    return open_app("app_pages/gnn.py")
 
 
 def test_page_recomputes_the_layer_and_shows_every_section(page):

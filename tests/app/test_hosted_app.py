@@ -1,19 +1,12 @@
 """Hosted mode through the app (AppTest): with TRANSFORMER_GRAPH_HOSTED=1 a model name that is a path is refused."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.models import bundled_model_folder
-from tests.conftest import ROOT
+from tests.app.apptest import open_app, rerun
 from ui.analysis import HOSTED_ENV
 
 OTHER = "Other (type a Hub id)…"
-
-
-def rerun(at):
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def choose_model(at, name: str):
@@ -29,8 +22,7 @@ def fallback_errors(at) -> list[str]:
 
 @pytest.fixture
 def app():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    return rerun(at)
+    return open_app()
 
 
 def test_locally_a_model_folder_on_disk_can_be_chosen(app, monkeypatch):

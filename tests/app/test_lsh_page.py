@@ -3,19 +3,11 @@
 import dataclasses
 import json
 
-import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.app.apptest import array, chart, open_app, rerun
 
 TABS = {"buckets": "Buckets", "toy": "Hash", "quality": "Quality", "scaling": "Scaling"}
-
-
-def rerun(at):
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def open_tab(at, tab: str):
@@ -25,35 +17,14 @@ def open_tab(at, tab: str):
 
 @pytest.fixture
 def app():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    rerun(at)
-    at.switch_page("app_pages/lsh.py")
-    return rerun(at)
-
-
-def chart(at, key: str) -> dict:
-    """The figure of the plotly chart with this key (its element id ends with the key)."""
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    assert len(specs) == 1, (key, [c.proto.id for c in at.get("plotly_chart")])
-    return specs[0]
-
-
-def z_of(spec: dict) -> np.ndarray:
-    """A heatmap's z, decoded (Streamlit sends plotly's arrays base64-encoded as {dtype, bdata, shape})."""
-    z = spec["data"][0]["z"]
-    if isinstance(z, dict):
-        import base64
-
-        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
-            [int(v) for v in str(z["shape"]).split(",")])
-    return np.asarray(z)
+    return open_app("app_pages/lsh.py")
 
 
 def test_the_bucket_view_hashes_the_example_head(app):
     headers = [h.value for h in app.subheader]
     assert headers[0].startswith("1 · Hash") and "graph of layer 4, head 2" in headers[-1]  # the example's head
     assert app.slider(key="lsh_layer").value == 4 and app.slider(key="lsh_head").value == 2
-    buckets = z_of(chart(app, "lsh_buckets_fig"))
+    buckets = array(chart(app, "lsh_buckets_fig")["data"][0]["z"])
     assert buckets.shape == (1, 16) and buckets.max() < 4  # 1 round, 16 tokens, 4 buckets
     assert "animal" in json.dumps(chart(app, "lsh_sorted"))
     assert len(app.get("iframe")) == 2  # full and LSH graph
@@ -94,8 +65,8 @@ def test_settings_change_the_hash_and_the_windows(app):
     app.select_slider(key="lsh_rounds").set_value(3)
     app.select_slider(key="lsh_buckets").set_value(8)
     rerun(app)
-    assert z_of(chart(app, "lsh_buckets_fig")).shape == (3, 16)
-    assert z_of(chart(app, "lsh_buckets_fig")).max() < 8
+    assert array(chart(app, "lsh_buckets_fig")["data"][0]["z"]).shape == (3, 16)
+    assert array(chart(app, "lsh_buckets_fig")["data"][0]["z"]).max() < 8
     sorted_view = json.dumps(chart(app, "lsh_sorted"))
     app.selectbox(key="lsh_focus").set_value(2)  # follow "animal"
     app.number_input(key="lsh_seed").set_value(5)
@@ -126,7 +97,7 @@ def test_an_example_from_the_sidebar_brings_its_head(app):
     app.sidebar.selectbox(key="example").set_value("Sentence pair")  # layer 2, mean of the heads
     rerun(app)
     assert app.slider(key="lsh_layer").value == 2 and app.slider(key="lsh_head").value == 9
-    assert z_of(chart(app, "lsh_buckets_fig")).shape[1] > 16  # the pair's tokens
+    assert array(chart(app, "lsh_buckets_fig")["data"][0]["z"]).shape[1] > 16  # the pair's tokens
     app.sidebar.selectbox(key="example").set_value("Agreement across a clause")  # layer 4, head 2
     rerun(app)
     assert (app.slider(key="lsh_layer").value, app.slider(key="lsh_head").value) == (4, 2)

@@ -7,9 +7,9 @@ import json
 
 import networkx as nx
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.railway import load_bundled_network
+from tests.app.apptest import chart, open_app, rerun
 from tests.conftest import ROOT
 
 PAGE = "app_pages/stations.py"
@@ -19,30 +19,7 @@ FAST = {"stations_epochs": 10, "stations_days": 60}  # about a second of trainin
 
 @pytest.fixture
 def page():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def rerun(at):
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def chart(at, key: str) -> dict:
-    """The plotly figure (JSON) of the chart with this key."""
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
-        if element.proto.id.endswith(key) or key in element.proto.id:
-            return spec
-    raise AssertionError(f"no chart {key!r}")
-
-
-def chart_keys(at) -> list[str]:
-    return [element.proto.id for element in at.get("plotly_chart")]
+    return open_app(PAGE)
 
 
 def within(station: str, hops: int) -> int:
