@@ -10,9 +10,10 @@ from core.export import attention_json, head_csv
 from core.graph import Pruning, attention_graph, induced_subgraph, neighbourhood, prune
 from core.models import AttentionResult
 from core.views import ViewOptions, attention_view, head_matrix, view_position
-from figures.attention_figures import figure_config, heatmap_figure, overview_figure
+from figures.attention_figures import heatmap_figure, overview_figure
 from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
+from figures.theme import figure_config
 from ui.analysis import current_analysis
 from ui.bound_widgets import clamp
 from ui.examples import example_for

@@ -18,7 +18,7 @@ from core.model_size import model_configs, parameter_count
 from core.rnn_memory import rnn_vs_attention
 from core.transformer_gnn import attention_graphs, layer_as_message_passing
 from core.views import ViewOptions, attention_view
-from figures.attention_figures import figure_config, fit_heatmap, heatmap_figure
+from figures.attention_figures import fit_heatmap, heatmap_figure
 from figures.attention_graph import graph_html
 from figures.gnn_figures import (
     head_statistics_figure,
@@ -27,6 +27,7 @@ from figures.gnn_figures import (
     similarity_graph_figure,
     sweep_figure,
 )
+from figures.theme import figure_config
 from ui.analysis import cached_model, current_analysis
 from ui.bound_widgets import clamp
 from ui.gnn import (

@@ -20,7 +20,7 @@ from core.lsh_views import (
     toy_sectors,
     window_slots,
 )
-from figures.attention_figures import figure_config, fit_heatmap, heatmap_figure
+from figures.attention_figures import fit_heatmap, heatmap_figure
 from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.lsh_figures import (
     attention_pair_figures,
@@ -35,6 +35,7 @@ from figures.lsh_figures import (
     sorted_chunks_figure,
     toy_figure,
 )
+from figures.theme import figure_config
 from ui.analysis import current_analysis
 from ui.lsh import head_hashing, live_benchmark, scaling_table, sentence_quality, synthetic_quality
 from ui.presentation import text_scale

@@ -15,7 +15,6 @@ from core.station_views import (
     spread,
 )
 from core.training import what_if
-from figures.attention_figures import figure_config
 from figures.railway_map import (
     INTERCHANGE,
     MAP_WIDTH_PX,
@@ -28,6 +27,7 @@ from figures.railway_map import (
     station_value_map,
 )
 from figures.railway_results import change_figure, loss_figure, md_plain, results_figure, results_reading
+from figures.theme import figure_config
 from ui.presentation import presenting, text_scale
 from ui.stations import (
     TrainingSettings,

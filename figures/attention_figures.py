@@ -1,13 +1,10 @@
 """Plotly figures of attention: one head as a heatmap, every layer × head as a clickable grid of tiles.
 
-Labels are user text. Plotly renders tick labels, hover labels and titles with a subset of HTML (``<b>``, ``<br>``,
-``<a href>``…) and decodes entities, so every piece of user text goes through ``plain`` (``&``, ``<``, ``>`` as
-entities): it shows literally and can never be read as markup.
+Labels are user text: every one goes through ``figures.theme.plain``, so it shows literally and is never markup.
 """
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 import unicodedata
@@ -17,20 +14,15 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
+from figures.theme import FONT_PX, SELECTION, WHITE, plain, scaled_font
+
 COLORSCALE = "Blues"
-ACCENT = "#f76707"  # selection outline: orange stands out on the blue scale
-FONT_PX = 14
-FONT = dict(family='system-ui, "Helvetica Neue", Arial, sans-serif', size=FONT_PX, color="#212529")
 TILE_GAP = 0.08  # overview: gap between tiles, as a share of a tile's side
 OVERVIEW_WIDTH_PX = 1000
 OVERVIEW_MARGIN = dict(l=52, r=34, t=44, b=6)  # head labels and title on top; the right margin holds the modebar
 SHADES = 254  # overview: a tile's shading is sent as one byte, 1…255; 0 marks the white gaps between tiles
-IMAGE_FORMATS = ("png", "svg")
 
 
-def plain(text: str) -> str:
-    """``text`` escaped for plotly's HTML-like labels, so that it shows literally (``<b>`` stays "<b>")."""
-    return html.escape(str(text), quote=False)
 
 
 def heatmap_figure(
@@ -77,8 +69,8 @@ def heatmap_figure(
         width=margin["l"] + margin["r"] + max(m * cell, bar_px),  # a short sentence leaves the bar room on the right
         height=margin["t"] + margin["b"] + n * cell,
         margin=margin,
-        plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff",
+        plot_bgcolor=WHITE,
+        paper_bgcolor=WHITE,
         template=None,  # plotly's default template is 6.5 KB per figure, and Streamlit's theme replaces it
     )
     axes = dict(tickmode="array", showgrid=False, zeroline=False, ticks="", automargin=False)
@@ -150,9 +142,6 @@ def indexed_names(labels: Sequence[str]) -> list[str]:
     return [f"{label} ({index})" for index, label in enumerate(labels)]
 
 
-def scaled_font(text_scale: float = 1.0) -> dict:
-    """The figures' font, its size multiplied by ``text_scale`` (presentation mode: 1.25)."""
-    return {**FONT, "size": round(FONT_PX * text_scale)}
 
 
 def average_pool(attention: np.ndarray, size: int) -> np.ndarray:
@@ -181,7 +170,7 @@ def gap_colorscale() -> list[list]:
     """COLORSCALE over the shades 1…255, with 0 (the gaps between tiles) white."""
     scale = plotly.colors.get_colorscale(COLORSCALE)
     first = 1 / (SHADES + 1)
-    return [[0.0, "#ffffff"]] + [[first + (1 - first) * position, colour] for position, colour in scale]
+    return [[0.0, WHITE]] + [[first + (1 - first) * position, colour] for position, colour in scale]
 
 
 def tile_origin(index: int | np.ndarray) -> float | np.ndarray:
@@ -242,7 +231,7 @@ def selection_outline(selected: tuple[int, int | None], heads: int) -> dict:
     first, last = (0, heads - 1) if head is None else (head, head)
     margin = TILE_GAP / 2
     return dict(
-        type="rect", xref="x", yref="y", line=dict(color=ACCENT, width=3),
+        type="rect", xref="x", yref="y", line=dict(color=SELECTION, width=3),
         x0=tile_origin(first) - margin, x1=tile_origin(last) + 1 + margin,
         y0=tile_origin(layer) - margin, y1=tile_origin(layer) + 1 + margin,
     )
@@ -286,8 +275,8 @@ def overview_figure(
         width=width_px,
         height=round(px_per_unit * np.ptp(axis_range(layers))) + margin["t"] + margin["b"],
         margin=margin,
-        plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff",
+        plot_bgcolor=WHITE,
+        paper_bgcolor=WHITE,
         template=None,  # plotly's default template is 6.5 KB per figure, and Streamlit's theme replaces it
         hovermode="closest",
         hoverdistance=-1,  # every point of the plot is over some tile
@@ -297,17 +286,3 @@ def overview_figure(
     )
     return figure
 
-
-def figure_config(image_format: str = "png", filename: str = "attention") -> dict:
-    """Plotly config for ``st.plotly_chart``: the modebar (shown on hover) has a camera button that downloads ``filename`` as PNG (3× scale)
-    or SVG; no plotly logo, no box/lasso selection, no scroll zoom."""
-    if image_format not in IMAGE_FORMATS:
-        raise ValueError(f"image format {image_format!r}; expected one of {IMAGE_FORMATS}")
-    return {
-        "displaylogo": False,
-        "scrollZoom": False,
-        "toImageButtonOptions": {
-            "format": image_format, "filename": filename, "scale": 3 if image_format == "png" else 1,
-        },
-        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
-    }

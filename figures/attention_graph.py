@@ -22,6 +22,8 @@ import numpy as np
 import pyvis
 from pyvis.network import Network
 
+from figures.theme import FONT_FAMILY, GRAPH_BLUE_RGB, INK, PRIMARY
+
 LAYOUTS = ("arc", "circle", "columns", "force")
 MAX_GRAPH_NODES = 64  # more nodes than this make no readable drawing: the pages then draw part of the graph, or none
 LAYOUT_NAMES = {
@@ -35,7 +37,6 @@ NodeId = int | str  # a token index, or "from:i" / "to:i" for the two copies of 
 Point = tuple[float, float]  # canvas pixels, x to the right, y down
 Bounds = tuple[float, float, float, float]  # left, top, right, bottom
 
-FONT_FACE = 'system-ui, "Helvetica Neue", Arial, sans-serif'
 FONT_PX = 18
 CHAR_PX = 0.6 * FONT_PX  # average glyph width of a sans-serif font, rounded up
 BOX_MARGIN = {"top": 4, "right": 7, "bottom": 4, "left": 7}  # label to box border, pixels
@@ -55,13 +56,11 @@ MIN_ARC_SCALE = 0.6  # arc layout: a sentence too long to fit is drawn no smalle
 TITLE_PX = 36  # screen pixels kept free for the title above the drawing
 FRAME_SIZES = {"min_px": 340, "max_px": 680, "bottom_px": 12}  # in the app: the iframe fills the window below it
 
-INK = "#212529"
 NODE_COLOR = {"background": "#f1f3f5", "border": "#adb5bd"}
 SPECIAL_NODE_COLOR = {"background": "#f8f9fa", "border": "#dee2e6"}
 SPECIAL_INK = "#868e96"
 HIGHLIGHT = {"background": "#dbe4ff", "border": "#2f5fd0"}
-FOCUS_NODE_COLOR = {"background": "#fde2e6", "border": "#d1495b"}  # the app's primary colour, as in the text view
-ACCENT_RGB = (47, 95, 208)
+FOCUS_NODE_COLOR = {"background": "#fde2e6", "border": PRIMARY}  # as the text view marks the focus word
 CAPTION_COLOR = "#495057"
 
 CURVE_ROUNDNESS = 0.15  # circle and force: vis "curvedCW" bends i → j and j → i to opposite sides
@@ -276,7 +275,7 @@ def node_style(graph: nx.DiGraph, node_id: NodeId) -> dict:
 
 def edge_color(share: float) -> str:
     """The accent colour, more opaque for a heavier edge (share = weight / largest weight)."""
-    r, g, b = ACCENT_RGB
+    r, g, b = GRAPH_BLUE_RGB
     return f"rgba({r}, {g}, {b}, {0.2 + 0.8 * share:.3f})"
 
 
@@ -290,7 +289,7 @@ def edge_title(graph: nx.DiGraph, source: int, target: int) -> str:
 def edge_style(graph: nx.DiGraph, source: int, target: int) -> dict:
     """vis options of one edge: width and opacity from its share, exact weight on hover."""
     share = graph.edges[source, target]["share"]
-    highlight = f"rgb{ACCENT_RGB}"
+    highlight = f"rgb{GRAPH_BLUE_RGB}"
     return {
         "width": round(0.5 + 7 * share, 2),
         "color": {"color": edge_color(share), "highlight": highlight, "hover": highlight},
@@ -317,7 +316,7 @@ def vis_options(min_box: float) -> dict:
             "borderWidth": 1,
             "shapeProperties": {"borderRadius": 6},
             "widthConstraint": {"minimum": min_box - BOX_MARGIN["left"] - BOX_MARGIN["right"]},  # vis adds margins
-            "font": {"face": FONT_FACE, "size": FONT_PX},
+            "font": {"face": FONT_FAMILY, "size": FONT_PX},
         },
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.45}},
@@ -371,6 +370,6 @@ def view_options(
         "max_scale": MAX_SCALE,
         "min_scale": MIN_ARC_SCALE if layout == "arc" else 0.0,
         "captions": captions,
-        "caption_font": f"600 {FONT_PX}px {FONT_FACE}",
+        "caption_font": f"600 {FONT_PX}px {FONT_FAMILY}",
         "caption_color": CAPTION_COLOR,
     }

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from core.head_stats import HEAD_PATTERNS, HeadStatistics
 from core.model_size import ParameterCount
 from core.rnn_memory import surviving_share
-from figures.attention_figures import plain, scaled_font
+from figures.theme import GRID, WHITE, plain, scaled_font
 
 FAMILY_COLORS = {"top-k": "#1c7ed6", "threshold": "#f76707", "same LSH bucket": "#2f9e44"}
 FAMILY_SYMBOLS = {"top-k": "circle", "threshold": "diamond", "same LSH bucket": "square"}
@@ -35,7 +35,7 @@ def _layout(figure: go.Figure, height: int, text_scale: float = 1.0) -> go.Figur
     """The shared look; ``height`` is given for text_scale 1 and grows with the text."""
     figure.update_layout(font=scaled_font(text_scale), height=round(height * text_scale),
                          margin=dict(l=10, r=10, t=round(40 * text_scale), b=10),
-                         plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
+                         plot_bgcolor=WHITE, paper_bgcolor=WHITE)
     return figure
 
 
@@ -57,9 +57,9 @@ def sweep_figure(families: Sequence[str], shares: Sequence[float], similarities:
             hovertemplate="%{text}<br>%{x:.1f} % of edges kept<br>mean cosine %{y:.4f}<extra></extra>",
         ))
     figure.update_xaxes(title_text="edges kept (% of all layers × heads × n²)", range=[0, 102], showgrid=True,
-                        gridcolor="#e9ecef", zeroline=False)
+                        gridcolor=GRID, zeroline=False)
     figure.update_yaxes(title_text="mean cosine similarity to the soft encoder", showgrid=True,
-                        gridcolor="#e9ecef", zeroline=False)
+                        gridcolor=GRID, zeroline=False)
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, title_text="rule: "))
     return _layout(figure, 420, text_scale)
 
@@ -122,9 +122,9 @@ def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1
         figure.add_annotation(x=10, y=np.log10(tenth), text=f"{keep_rate:g}¹⁰ ≈ {tenth:.3g}",
                               showarrow=True, arrowhead=2, ax=40, ay=-40)
     figure.update_xaxes(title_text="n: words between the first word and the current one", showgrid=True,
-                        gridcolor="#e9ecef")
+                        gridcolor=GRID)
     figure.update_yaxes(title_text="share of the first word left", type="log" if keep_rate > 0 else "linear",
-                        showgrid=True, gridcolor="#e9ecef", exponentformat="power")
+                        showgrid=True, gridcolor=GRID, exponentformat="power")
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     return _layout(figure, 380, text_scale)
 
@@ -145,7 +145,7 @@ def model_size_figure(counts: Mapping[str, ParameterCount], *, text_scale: float
     figure.update_layout(barmode="stack", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0,
                                                      traceorder="normal"))
     figure.update_xaxes(title_text="parameters (millions)", range=[0, max(totals) * 1.3], showgrid=True,
-                        gridcolor="#e9ecef")
+                        gridcolor=GRID)
     figure.update_yaxes(autorange="reversed")
     return _layout(figure, 300, text_scale)
 

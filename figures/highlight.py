@@ -6,12 +6,11 @@ import html
 from collections.abc import Sequence
 
 from core.tokens import Word
-
-ACCENT = (209, 73, 91)  # the app's primary colour
+from figures.theme import PRIMARY_RGB
 
 
 def _shade(weight: float) -> str:
-    red, green, blue = ACCENT
+    red, green, blue = PRIMARY_RGB
     return f"rgba({red}, {green}, {blue}, {min(max(weight, 0.0), 1.0):.3f})"
 
 

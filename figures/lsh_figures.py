@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.lsh_views import Arc, QualityPoint
-from figures.attention_figures import GLYPH_WIDTH, fit_heatmap, heatmap_figure, plain, scaled_font
+from figures.attention_figures import GLYPH_WIDTH, fit_heatmap, heatmap_figure
+from figures.theme import GRAPH_BLUE, GRID, WHITE, plain, scaled_font
 
 # One colour per bucket id (Vega's tableau20, dark and light shades apart, so that the first buckets differ most).
 BUCKET_COLORS = (
@@ -23,9 +24,7 @@ BUCKET_COLORS = (
     "#9d755d", "#bab0ac", "#9ecae9", "#ffbf79", "#88d27a", "#ff9d98", "#d6a5c9", "#bcbddc",
 )
 FULL_COLOR = "#495057"  # full attention in the scaling plots
-LSH_COLOR = "#2f5fd0"  # LSH, the accent of the attention graphs
 MARK_COLOR = "#f76707"  # crossovers, the followed token, budgets
-GRID = "#e9ecef"
 TEXT_IN_CELLS_MAX = 48  # token strips: beyond this many tokens the cells are too narrow for labels (hover instead)
 STRIP_WIDTH_PX = 1050  # token strips are drawn across the page: the width their cell labels are sized for
 FOCUS_WIDTH_PX = 560  # the focus bars fill 3/5 of the page: the width their key labels are thinned for
@@ -53,7 +52,7 @@ def _base_layout(figure: go.Figure, height: int, text_scale: float = 1.0, *, mar
     """The shared look; ``height`` and ``margin`` are given for text_scale 1 and grow with the text."""
     margin = {side: round(px * text_scale) for side, px in (margin or dict(l=10, r=10, t=10, b=10)).items()}
     figure.update_layout(font=scaled_font(text_scale), height=round(height * text_scale), margin=margin,
-                         plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", **layout)
+                         plot_bgcolor=WHITE, paper_bgcolor=WHITE, **layout)
     return figure
 
 
@@ -349,7 +348,7 @@ def collision_figure(angles_deg: np.ndarray, one_round: np.ndarray, any_round: n
                      rounds: int, *, text_scale: float = 1.0) -> go.Figure:
     """Probability that two points at an angle share a bucket: in one round, and in at least one of ``rounds``."""
     figure = go.Figure(go.Scatter(x=angles_deg, y=100 * one_round, mode="lines", name="one round",
-                                  line=dict(color=LSH_COLOR, width=3),
+                                  line=dict(color=GRAPH_BLUE, width=3),
                                   hovertemplate="%{x:.0f}°: %{y:.0f} %<extra>one round</extra>"))
     if any_round is not None and rounds > 1:
         figure.add_trace(go.Scatter(x=angles_deg, y=100 * any_round, mode="lines", name=f"any of {rounds} rounds",
@@ -404,11 +403,11 @@ def scaling_time_figure(rows: Sequence[dict], crossover: float | None, live: Seq
                    name="full attention", line=dict(color=FULL_COLOR, width=3), marker=dict(size=8),
                    hovertemplate="%{y:,.1f} ms"),
         go.Scatter(x=[r["length"] for r in timed], y=[r["lsh_ms"] for r in timed], mode="lines+markers",
-                   name="LSH attention", line=dict(color=LSH_COLOR, width=3), marker=dict(size=8),
+                   name="LSH attention", line=dict(color=GRAPH_BLUE, width=3), marker=dict(size=8),
                    hovertemplate="%{y:,.1f} ms"),
     ])
     for trace in (_live_trace(live, "full_ms", "full, measured now", FULL_COLOR, "circle-open"),
-                  _live_trace(live, "lsh_ms", "LSH, measured now", LSH_COLOR, "diamond-open")):
+                  _live_trace(live, "lsh_ms", "LSH, measured now", GRAPH_BLUE, "diamond-open")):
         if trace is not None:
             figure.add_trace(trace)
     if crossover is not None:
@@ -446,11 +445,11 @@ def scaling_memory_figure(
                    name="full attention (2·L²·4 bytes, not run)", line=dict(color=FULL_COLOR, width=2, dash="dash"),
                    hovertemplate="%{y:,.0f} MiB"),
         go.Scatter(x=[r["length"] for r in rows], y=[r["lsh_mib"] for r in rows], mode="lines+markers",
-                   name="LSH attention (measured)", line=dict(color=LSH_COLOR, width=3), marker=dict(size=8),
+                   name="LSH attention (measured)", line=dict(color=GRAPH_BLUE, width=3), marker=dict(size=8),
                    hovertemplate="%{y:,.1f} MiB"),
     ])
     for trace in (_live_trace(live, "full_mib", "full, measured now", FULL_COLOR, "circle-open"),
-                  _live_trace(live, "lsh_mib", "LSH, measured now", LSH_COLOR, "diamond-open")):
+                  _live_trace(live, "lsh_mib", "LSH, measured now", GRAPH_BLUE, "diamond-open")):
         if trace is not None:
             figure.add_trace(trace)
     figure.add_hline(y=cap_mib, line=dict(color="#c92a2a", width=1.5))
@@ -463,7 +462,7 @@ def scaling_memory_figure(
                          line=dict(color=MARK_COLOR, width=3))
         figure.add_trace(go.Scatter(
             x=[full_len, lsh_len], y=[budget_mib, budget_mib], mode="markers+text", name="tokens that fit the budget",
-            marker=dict(size=12, color=MARK_COLOR, line=dict(width=1.5, color="#ffffff")),
+            marker=dict(size=12, color=MARK_COLOR, line=dict(width=1.5, color=WHITE)),
             text=[f"{full_len:,.0f} tokens", f"{lsh_len:,.0f} tokens"], textposition=["top left", "top left"],
             textfont=dict(color=MARK_COLOR, size=round(14 * text_scale)),
             hovertemplate="%{x:,.0f} tokens fit<extra></extra>",
@@ -501,7 +500,7 @@ def focus_figure(labels: Sequence[str], full_row: np.ndarray, lsh_row: np.ndarra
     figure = go.Figure([
         go.Bar(x=x, y=full_row, name="full attention", marker_color="#adb5bd", customdata=hover,
                hovertemplate="%{customdata} — full: %{y:.3f}<extra></extra>"),
-        go.Bar(x=x, y=lsh_row, name="LSH attention", marker_color=LSH_COLOR, customdata=hover,
+        go.Bar(x=x, y=lsh_row, name="LSH attention", marker_color=GRAPH_BLUE, customdata=hover,
                hovertemplate="%{customdata} — LSH: %{y:.3f}<extra></extra>"),
     ])
     figure.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, hovermode="closest",

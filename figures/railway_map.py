@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.railway import RailwayNetwork
-from figures.attention_figures import FONT, plain
+from figures.theme import FONT, WHITE, plain
 
 LINE_COLOURS = {  # JR East's line colours
     "Yamanote": "#80c241",
@@ -32,7 +32,7 @@ NO_LINE_COLOUR = "#868e96"
 INTERCHANGE = "interchange (several lines)"
 INTERCHANGE_COLOUR = "#343a40"
 CLOSED_COLOUR = "#e03131"
-ACCENT = "#7048e8"  # stations whose boardings a what-if raised
+RAISED = "#7048e8"  # stations whose boardings a what-if raised
 FADED = "#dee2e6"
 CROWDING_MAX = 200.0  # % at the top of the colour scale (200 % = body contact)
 CROWDING_COLORSCALE = [  # calm pale → yellow → orange → red → dark magenta at 200 % and above
@@ -379,8 +379,8 @@ def _map_layout(
         font=figure_font(text_scale),
         height=height_px,
         margin=margin,
-        plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff",
+        plot_bgcolor=WHITE,
+        paper_bgcolor=WHITE,
         hovermode="closest",
         dragmode="pan",
         legend=dict(orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="bottom", yref="container",
@@ -443,7 +443,7 @@ def station_value_map(
     )
     if ticks:
         colorbar.update(tickmode="array", tickvals=list(ticks), ticktext=list(ticks.values()))
-    outline = [ACCENT if i in raised else "#343a40" for i in range(len(values))]
+    outline = [RAISED if i in raised else "#343a40" for i in range(len(values))]
     stations = go.Scatter(
         x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="stations", showlegend=False, cliponaxis=False,
         text=[plain(label) if position else "" for label, position in zip(labels, positions, strict=True)],
@@ -563,7 +563,7 @@ def spread_figure(
                               colorbar=dict(title=dict(text="share of the layer's largest", side="right"),
                                             thickness=12, tickformat=".0%", outlinewidth=0))
             else:
-                marker.update(color="#ffffff")
+                marker.update(color=WHITE)
             figure.add_trace(go.Scatter(
                 x=xy[index, 0], y=xy[index, 1], mode="markers", showlegend=False, hovertext=hover,
                 hovertemplate="%{hovertext}<extra></extra>", marker=marker,
@@ -574,8 +574,8 @@ def spread_figure(
         figure.update_yaxes(visible=False, fixedrange=True, scaleanchor=f"x{suffix}", scaleratio=1,
                             constrain="domain", row=1, col=layer + 1)
     figure.update_layout(font=figure_font(text_scale), height=height_px,
-                         margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale), plot_bgcolor="#ffffff",
-                         paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale))
+                         margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale), plot_bgcolor=WHITE,
+                         paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale))
     figure.update_annotations(font_size=16 * text_scale)  # the panels' titles
     return figure
 
@@ -632,7 +632,7 @@ def embedding_figure(
     figure.update_yaxes(range=list(ranges[:, 1]), title="dimension 2", **axes)
     figure.update_layout(  # the legend above the plot (its margin grows to hold it), the axis titles below and left
         font=figure_font(text_scale), height=height_px, margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
-        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale),
+        plot_bgcolor=WHITE, paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom", font=dict(size=13 * text_scale)),
     )
     return figure

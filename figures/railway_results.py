@@ -14,8 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from figures.attention_figures import plain
 from figures.railway_map import figure_font, scaled_margin
+from figures.theme import WHITE, plain
 
 MODELS = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP", "ridge": "ridge"}
 EVALUATION_NAMES = {  # evaluation → (its short name, on a line or two; what it asks)
@@ -73,8 +73,8 @@ def loss_figure(
     figure.update_annotations(font_size=15 * text_scale)  # the panels' titles, one or two lines
     figure.update_layout(
         font=figure_font(text_scale), height=round(360 * text_scale),
-        margin=scaled_margin(dict(l=10, r=10, t=84, b=10), text_scale), plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale),
+        margin=scaled_margin(dict(l=10, r=10, t=84, b=10), text_scale), plot_bgcolor=WHITE,
+        paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", yref="container"),
     )
     return figure
@@ -119,7 +119,7 @@ def results_figure(
     figure.update_yaxes(autorange="reversed", tickfont=dict(size=15 * text_scale), fixedrange=True)
     figure.update_layout(font=figure_font(text_scale), height=round(340 * text_scale),
                          margin=scaled_margin(dict(l=10, r=10, t=30, b=10), text_scale), plot_bgcolor="#f8f9fa",
-                         paper_bgcolor="#ffffff", hoverlabel=dict(font_size=15 * text_scale))
+                         paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale))
     return figure
 
 
@@ -221,8 +221,8 @@ def change_figure(
     figure = go.Figure(bars)
     figure.update_layout(  # the legend above the bars: its margin grows to hold it
         barmode="group", font=figure_font(text_scale), height=round(max(260, 90 + 30 * len(order)) * text_scale),
-        margin=scaled_margin(dict(l=10, r=10, t=30, b=10), text_scale), plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff", bargap=0.25, hoverlabel=dict(font_size=15 * text_scale),
+        margin=scaled_margin(dict(l=10, r=10, t=30, b=10), text_scale), plot_bgcolor=WHITE,
+        paper_bgcolor=WHITE, bargap=0.25, hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", traceorder="normal"),
         xaxis=dict(title="change in crowding (percentage points)", zeroline=True, zerolinecolor="#495057",
                    showgrid=True, gridcolor="#f1f3f5"),

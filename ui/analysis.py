@@ -9,7 +9,6 @@ import streamlit as st
 from core.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
 from core.tokens import EmptyTextError
 
-
 HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
 
 

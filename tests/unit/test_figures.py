@@ -16,7 +16,6 @@ from figures.attention_figures import (
     HEATMAP_WIDTHS_PX,
     SHADES,
     TILE_GAP,
-    figure_config,
     fit_heatmap,
     heatmap_figure,
     overview_figure,
@@ -470,22 +469,6 @@ def test_the_overview_of_a_long_text_is_sent_compactly():
 def test_the_modebar_stands_in_the_right_margin_clear_of_the_head_labels():
     figure = overview_figure(all_heads())
     assert figure.layout.modebar.orientation == "v" and figure.layout.margin.r >= 30
-
-
-# --- figure_config ---------------------------------------------------------------------------------------------------
-
-
-def test_png_downloads_at_three_times_the_size():
-    config = figure_config("png", "heatmap")
-    assert config["toImageButtonOptions"] == {"format": "png", "filename": "heatmap", "scale": 3}
-    assert config["displaylogo"] is False
-    assert {"select2d", "lasso2d"} <= set(config["modeBarButtonsToRemove"])
-
-
-def test_svg_downloads_as_svg_and_other_formats_are_refused():
-    assert figure_config("svg")["toImageButtonOptions"]["format"] == "svg"
-    with pytest.raises(ValueError):
-        figure_config("gif")
 
 
 def test_the_focus_word_is_outlined_in_the_accent_colour():

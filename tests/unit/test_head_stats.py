@@ -15,7 +15,6 @@ from core.head_stats import (
     token_roles,
 )
 
-
 # Tokens: [CLS] a , [SEP]
 ROLES = TokenRoles(cls=np.array([True, False, False, False]), sep=np.array([False, False, False, True]),
                    punctuation=np.array([False, False, True, False]))

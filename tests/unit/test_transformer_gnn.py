@@ -9,7 +9,6 @@ from transformers import BertConfig, BertModel
 from core.encoder import Encoder, EncoderConfig
 from core.transformer_gnn import attention_graphs, layer_as_message_passing, value_convolution
 
-
 TOLERANCE = 1e-5
 SENTENCE = "The animal didn't cross the street because it was too tired."
 
