@@ -74,7 +74,8 @@ def graph_section(matrix: np.ndarray, labels: list[str], units: str, focus: int 
         rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", bind="query-params",
                             format_func=PRUNING_RULES.get,
                             help="Strongest share: each word's strongest edges until they cover the share of its "
-                                 "attention (exBERT's rule). Top-k: each word's k strongest. Threshold: every weight above it.")
+                                 "attention (exBERT's rule). Top-k: each word's k strongest. Threshold: every weight "
+                                 "above it.")
         pruning = pruning_control(rule)
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
     if focus is not None:
@@ -88,8 +89,8 @@ def graph_section(matrix: np.ndarray, labels: list[str], units: str, focus: int 
     if n > MAX_GRAPH_NODES:
         st.caption(f"{n} {units} are too many for one readable graph, so this is the neighbourhood of "
                    f"**{focus_name}** in {head_name}: the {NEIGHBOURS} {units} it attends to most and the {NEIGHBOURS} "
-                   f"that attend to it most ({graph.number_of_nodes()} {units}, {graph.number_of_edges()} edges kept by "
-                   "the rule above). "
+                   f"that attend to it most ({graph.number_of_nodes()} {units}, {graph.number_of_edges()} edges "
+                   "kept by the rule above). "
                    "Pick another **focus word** beside the overview; the heatmap below shows the whole text.")
     else:
         st.caption(f"{graph.number_of_edges()} of {n ** 2} edges shown. Edge width and opacity grow with the "

@@ -345,7 +345,8 @@ async def main() -> None:
                 total_errors += len(errors)
                 results[n] = {
                     "p50": percentile(graph_ms, 50), "p95": percentile(graph_ms, 95), "max": max(graph_ms, default=0),
-                    "count": len(graph_ms), "answer_p95": percentile(answer_ms, 95), "switch_p50": percentile(switch_ms, 50),
+                    "count": len(graph_ms), "answer_p95": percentile(answer_ms, 95),
+                    "switch_p50": percentile(switch_ms, 50),
                     "switch_p95": percentile(switch_ms, 95), "errors": errors, "wall": wall,
                     "open_p50": percentile([s.open_ms for s in sessions], 50), "rss": rss_mb(process),
                     "server_cpu": cpu[0], "browser_cpu": cpu[1],

@@ -77,7 +77,7 @@ def similarity_graph(
 def known_words(matrix: DocumentWordMatrix, labels: Sequence[str]) -> tuple[list[int], list[int]]:
     """(positions in ``labels``, columns of X) of the labels that are corpus words; each word at its first place."""
     column = {word: w for w, word in enumerate(matrix.words)}
-    first = {}
+    first: dict[str, int] = {}
     for position, label in enumerate(labels):
         first.setdefault(label.lower(), position)
     known = [(position, column[word]) for word, position in first.items() if word in column]

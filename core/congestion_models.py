@@ -62,7 +62,7 @@ class SkipGraphConvolution(nn.Module):
 class NodeLinear(nn.Linear):
     """H W + b for every station alone: a layer that ignores the graph."""
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:  # type: ignore[override]  # a layer of a graph model
         return super().forward(x)
 
 

@@ -70,7 +70,8 @@ class EncoderConfig:
             config = {DISTILBERT_CONFIG_KEYS.get(key, key): value for key, value in config.items()}
             config["type_vocab_size"] = 0
         if config.get("position_embedding_type", "absolute") != "absolute":
-            raise UnsupportedModelError(f"position embeddings {config['position_embedding_type']!r} are not implemented")
+            raise UnsupportedModelError(
+                f"position embeddings {config['position_embedding_type']!r} are not implemented")
         if config.get("embedding_size", config["hidden_size"]) != config["hidden_size"]:
             raise UnsupportedModelError("embeddings projected to a different width are not implemented")
         roberta_like = model_type in ROBERTA_LIKE
@@ -177,9 +178,9 @@ class Encoder:
 
     def __init__(self, config: EncoderConfig, weights: dict[str, torch.Tensor]):
         self.config = config
-        self.activation = ACTIVATIONS.get(config.hidden_act)
-        if self.activation is None:
+        if config.hidden_act not in ACTIVATIONS:
             raise UnsupportedModelError(f"activation {config.hidden_act!r} is not implemented")
+        self.activation = ACTIVATIONS[config.hidden_act]
         prefix = CHECKPOINT_PREFIXES[config.model_type]
         weights = {_normalise_name(name, prefix): tensor.float() for name, tensor in weights.items()}
         names = DISTILBERT_NAMES if config.model_type == "distilbert" else BERT_NAMES

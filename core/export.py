@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if result.tokenized.truncated:
         print(f"note: input truncated to {len(result.tokenized)} tokens", file=sys.stderr)
-    labels, attention = attention_view(result.tokenized, result.attentions, ViewOptions(words=args.words, readable=False))
+    options = ViewOptions(words=args.words, readable=False)
+    labels, attention = attention_view(result.tokenized, result.attentions, options)
     print(attention_json(model.name, labels, attention))
     return 0
 

@@ -128,6 +128,8 @@ class GraphConvolution(nn.Module):
     ``weight`` is W (in_features, out_features), initialised like PyG's ``GCNConv`` (Glorot uniform, zero bias).
     """
 
+    bias: nn.Parameter | None  # b (out_features,), or None without bias
+
     def __init__(
         self, in_features: int, out_features: int, normalization: Normalization = "symmetric", bias: bool = True
     ) -> None:

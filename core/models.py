@@ -170,7 +170,8 @@ def check_folder(folder: Path, name: str) -> dict:
     from transformers import CONFIG_MAPPING
 
     if config.get("model_type") not in CONFIG_MAPPING:
-        why = "needs its own remote code, which this app never runs" if "auto_map" in config else "is not a type transformers knows"
+        why = ("needs its own remote code, which this app never runs" if "auto_map" in config
+               else "is not a type transformers knows")
         raise ModelLoadError(f"“{name}” (model type {config.get('model_type')!r}) {why}.")
     if not any(folder.glob("*.safetensors")):
         raise ModelLoadError(

@@ -115,13 +115,14 @@ class RailwayNetwork:
 
 def _read_text(source: CsvSource, default_name: str) -> tuple[str, str]:
     """(file name, text) of a path, bytes or open file; bytes must be UTF-8 (a byte-order mark is allowed)."""
+    data: bytes | str
     if isinstance(source, (str, os.PathLike)):
         name, data = Path(source).name, Path(source).read_bytes()
     elif isinstance(source, bytes):
         name, data = default_name, source
     else:
-        name = getattr(source, "name", None)  # an uploaded file's name; an int for an anonymous temporary file
-        name, data = Path(name).name if isinstance(name, str) else default_name, source.read()
+        given = getattr(source, "name", None)  # an uploaded file's name; an int for an anonymous temporary file
+        name, data = Path(given).name if isinstance(given, str) else default_name, source.read()
     if isinstance(data, str):
         return name, data
     try:

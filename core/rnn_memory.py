@@ -18,4 +18,4 @@ def surviving_share(keep_rate: float, steps: int | np.ndarray) -> float | np.nda
 
 def rnn_vs_attention(keep_rate: float, distance: int) -> tuple[float, float]:
     """(RNN: ``distance`` steps back, attention: one step) shares of a word ``distance`` words back."""
-    return surviving_share(keep_rate, distance), surviving_share(keep_rate, 1)
+    return float(surviving_share(keep_rate, distance)), float(surviving_share(keep_rate, 1))

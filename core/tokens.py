@@ -90,6 +90,7 @@ def _words(tokens, sentences, word_ids, offsets, texts) -> tuple[Word, ...]:
         key = None if sentence is None or word_id is None else (sentence, word_id)
         if key is not None and key == current_key:
             last = words[-1]
+            assert last.span is not None and sentence is not None  # the word started in this sentence
             span = (last.span[0], end)
             words[-1] = Word(texts[sentence][span[0]:span[1]], last.tokens + (position,), sentence, span)
         elif key is None:
@@ -107,15 +108,17 @@ def _join_written_words(words: list[Word], texts: tuple[str, str]) -> tuple[Word
 
     def inside(word: Word) -> tuple[int, int] | None:
         """The written word that holds ``word``, if any."""
-        if word.span is None:
+        if word.span is None or word.sentence is None:
             return None
-        return next((w for w in written[word.sentence] if w[0] <= word.span[0] and word.span[1] <= w[1]), None)
+        start, end = word.span
+        return next((w for w in written[word.sentence] if w[0] <= start and end <= w[1]), None)
 
     merged: list[Word] = []
     for word in words:
         home = inside(word)
         last = merged[-1] if merged else None
         if home is not None and last is not None and last.sentence == word.sentence and inside(last) == home:
+            assert last.span is not None and word.span is not None and word.sentence is not None  # inside() saw them
             span = (last.span[0], word.span[1])
             merged[-1] = Word(texts[word.sentence][span[0]:span[1]], last.tokens + word.tokens, word.sentence, span)
         else:

@@ -60,7 +60,7 @@ def value_convolution(encoder: Encoder, layer: int, head: int) -> GraphConvoluti
     convolution = GraphConvolution(encoder.config.hidden_size, size, normalization="none", bias=bias is not None)
     with torch.no_grad():
         convolution.weight.copy_(weight[rows].T)
-        if bias is not None:
+        if bias is not None and convolution.bias is not None:
             convolution.bias.copy_(bias[rows])
     return convolution
 

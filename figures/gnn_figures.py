@@ -74,9 +74,10 @@ def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, col
     titles = [STATISTICS.get(name, "pattern (S special · P positional · B broad)") for name in names]
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.04,
                            vertical_spacing=0.12)
-    layer_labels = [f"L{l + 1}" for l in range(layers)]
+    layer_labels = [f"L{layer + 1}" for layer in range(layers)]
     head_labels = [f"H{h + 1}" for h in range(heads)]
-    hover_names = [[f"layer {l + 1}, head {h + 1} · {patterns[l, h]}" for h in range(heads)] for l in range(layers)]
+    hover_names = [[f"layer {layer + 1}, head {h + 1} · {patterns[layer, h]}" for h in range(heads)]
+                   for layer in range(layers)]
     for index, name in enumerate(names):
         row, col = divmod(index, columns)
         if name == "pattern":

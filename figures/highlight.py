@@ -42,7 +42,8 @@ def highlighted_text_html(texts: Sequence[str], words: Sequence[Word], weights: 
     for sentence, text in enumerate(texts):
         in_sentence = [(word, weight) for word, weight in zip(words, weights) if word.sentence == sentence]
         if text:
-            paragraphs.append(f"<p style='margin: 0.3em 0'>{_sentence_html(text, in_sentence, focus_word, largest)}</p>")
+            sentence_html = _sentence_html(text, in_sentence, focus_word, largest)
+            paragraphs.append(f"<p style='margin: 0.3em 0'>{sentence_html}</p>")
     specials = ", ".join(
         f"{html.escape(word.text)} {weight:.2f}" for word, weight in zip(words, weights) if word.special
     )

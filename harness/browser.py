@@ -76,7 +76,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(port: int | None = None, timeout_s: float = HEALTH_TIMEOUT_S) -> Iterator[tuple[str, subprocess.Popen]]:
+def streamlit_server(
+    port: int | None = None, timeout_s: float = HEALTH_TIMEOUT_S
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run the app; yields (base URL, Popen). The log is shown (on stderr) when the server does not come up."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"

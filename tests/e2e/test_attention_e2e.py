@@ -168,7 +168,8 @@ def test_markup_in_the_sentence_stays_inert(page):
             page.mouse.move(box["x"] + x, box["y"] + y)
             page.wait_for_timeout(150)
             tooltip = iframe.evaluate("""() => { const t = document.querySelector('div.vis-tooltip');
-                return t && t.style.visibility !== 'hidden' ? {text: t.innerText, elements: t.children.length} : null; }""")
+                return t && t.style.visibility !== 'hidden'
+                    ? {text: t.innerText, elements: t.children.length} : null; }""")
             if tooltip:
                 hovered_tooltips.append(tooltip)
     assert hovered_tooltips, "no vis-network tooltip appeared on hovering the nodes"

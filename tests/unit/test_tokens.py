@@ -7,7 +7,8 @@ from core.tokens import EmptyTextError
 
 def test_tokens_are_exactly_the_tokenizers(bundled_model):
     tokenized = bundled_model.tokenize("The animal didn't cross the street.")
-    expected = bundled_model.tokenizer.convert_ids_to_tokens(bundled_model.tokenizer("The animal didn't cross the street.")["input_ids"])
+    ids = bundled_model.tokenizer("The animal didn't cross the street.")["input_ids"]
+    expected = bundled_model.tokenizer.convert_ids_to_tokens(ids)
     assert list(tokenized.tokens) == expected
     assert tokenized.tokens[0] == "[CLS]" and tokenized.tokens[-1] == "[SEP]"
 
