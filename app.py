@@ -7,6 +7,7 @@ import torch
 
 from core.models import BUNDLED_MODEL
 from ui.examples import EXAMPLES, example_for
+from ui.presentation import presenting
 
 ROOT = Path(__file__).parent
 PRESENTATION_CSS = (ROOT / "ui" / "presentation.css").read_text(encoding="utf-8")
@@ -18,9 +19,9 @@ MODEL_CHOICES = [BUNDLED_MODEL, "bert-base-uncased", "distilbert-base-uncased", 
 # One torch thread: sessions run as threads of one process, and on small shared CPUs a second intra-op thread makes
 # small matrix work wait for a busy core (up to ten times slower in bench/gcn.py and bench/lsh.py).
 torch.set_num_threads(1)
-presenting = st.query_params.get("present") == "true"  # read before the toggle: a presentation opens without sidebar
+opened_presenting = st.query_params.get("present") == "true"  # before the toggle: a presentation opens without sidebar
 st.set_page_config(page_title="Transformer as a graph", page_icon="🕸️", layout="wide",
-                   initial_sidebar_state="collapsed" if presenting else "auto")
+                   initial_sidebar_state="collapsed" if opened_presenting else "auto")
 st.html("<style>.block-container {padding-top: 2.5rem; padding-bottom: 2rem}</style>")  # more room for the figures
 
 
@@ -76,7 +77,7 @@ page = st.navigation([
     st.Page(str(ROOT / "app_pages" / "gnn.py"), title="Transformer = GNN", icon="🔗"),
 ])
 with st.container():  # always drawn, presenting or not: the page's widgets keep their place
-    if st.session_state["present"]:
+    if presenting():
         st.html(f"<style>{PRESENTATION_CSS}</style>")
         if page.url_path != stations.url_path:  # the other pages all read the sentence: examples one click away
             st.pills("Examples", EXAMPLE_TITLES, key="example_pick", on_change=use_example, args=("example_pick",),

@@ -60,10 +60,9 @@ def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
     return names, first
 
 
-@st.fragment
 def graph_section(matrix: np.ndarray, labels: list[str], units: str, focus: int | None, focus_name: str,
                   head_name: str) -> None:
-    """The selected head as a word graph, with the controls that shape only it (a change reruns this section alone).
+    """The selected head as a word graph, with the controls that shape only it.
 
     ``matrix`` (n, n) in the view's ``units`` ("words" or "tokens"); ``focus``: the focus word's index in ``labels``
     (None: the text has no word). Up to MAX_GRAPH_NODES nodes the whole graph is drawn; above, the focus word's
@@ -138,11 +137,13 @@ def heatmap_section(result: AttentionResult, labels: list[str], attention: np.nd
         export_section(result, labels, attention, matrix, layer, head)
 
 
-def text_section(result: AttentionResult, focus: int, layer: int, head_index: int | None, head_name: str) -> None:
+def text_section(result: AttentionResult, word_attention: np.ndarray, focus: int, layer: int,
+                 head_index: int | None, head_name: str) -> None:
+    """The typed text, each word shaded by the focus word's attention to it; ``word_attention`` (L, H, words, words)
+    in whole words, special tokens kept."""
     words = result.tokenized.words
     st.subheader("Read it as text")
-    word_matrix = head_matrix(attention_view(result.tokenized, result.attentions, ViewOptions(words=True))[1],
-                              layer - 1, head_index)  # (words, words)
+    word_matrix = head_matrix(word_attention, layer - 1, head_index)  # (words, words)
     st.html(highlighted_text_html([result.tokenized.text, result.tokenized.pair or ""], words, word_matrix[focus],
                                   focus))
     st.caption(f"Each word is shaded by the attention “{words[focus].text}” (the focus word) pays to it in "
@@ -219,5 +220,9 @@ with right:  # the graph's title is drawn in its canvas: the first screen's heig
 
 with left:
     if focus is not None:
-        text_section(result, focus, layer, head_index, head_name)
+        # The text reads whole words, [CLS]/[SEP] kept: the page's own view, unless that shows tokens or hides them.
+        words_only = ViewOptions(words=True)
+        word_attention = attention if options == words_only else attention_view(
+            result.tokenized, result.attentions, words_only)[1]
+        text_section(result, word_attention, focus, layer, head_index, head_name)
 heatmap_section(result, labels, attention, matrix, layer, head, head_name)

@@ -47,6 +47,7 @@ AUTO_SWEEP_TOKENS = 40  # longer inputs run the sweep only on request (its cost 
 # The heatmaps' columns, 5/11 and 1/2 of the page, at 1440 px (presenting: at 1280 px, without the sidebar)
 COLUMN_WIDTHS_PX = {False: {"adjacency": (425,), "half": (455,)}, True: {"adjacency": (465,), "half": (495,)}}
 CORPUS_BUDGETS_S = (5, 10, 20, 40)
+WORD_GRAPH_WORDS = 14  # static vs contextual: words on each circle; more no longer fit in half the page
 
 st.title("Transformer = GNN")
 st.caption(
@@ -199,8 +200,9 @@ with st.expander("The same over many sentences: the bundled corpus or your own f
 st.header("Rollout and flow: from the top back to the input", divider="gray")
 st.caption("Rollout and flow answer one question in two ways: how much of each input token reaches a token at the top "
            "of the model, once the attention of every layer is followed back down? Each layer's heads are averaged, "
-           "the residual connection added and the rows renormalised: Ã = rownorm(mean_h A_h + I). **Rollout** "
-           "multiplies these matrices through the layers: the shares along every path are multiplied and the paths "
+           "the residual connection added and the rows renormalised: "
+           r"$\tilde A = \operatorname{rownorm}(\operatorname{mean}_h A_h + I)$. **Rollout** multiplies these "
+           "matrices through the layers: the shares along every path are multiplied and the paths "
            "added up. **Flow** reads them as the capacities of pipes in a layered graph and sends as much as it can "
            "from a top token down to each input token (a maximum flow; Abnar & Zuidema 2020), so the narrowest link "
            "on the way limits what gets through. Each row is normalised to sum to 1.")
@@ -270,6 +272,8 @@ st.caption("A bag-of-words model links two words by how often they share a sente
 matrix, similarity = corpus_words()
 word_labels, word_attentions = attention_view(tokenized, result.attentions, ViewOptions(words=True))  # (L, H, w, w)
 positions, columns = known_words(matrix, word_labels)
+known = len(positions)
+positions, columns = positions[:WORD_GRAPH_WORDS], columns[:WORD_GRAPH_WORDS]  # more make no readable circle
 if len(positions) < 2:
     st.info("Fewer than two words of this sentence occur in the bundled corpus (stop words left out), so there is "
             "no static graph to compare. Try an example from the sidebar.", icon="ℹ️")
@@ -282,9 +286,11 @@ else:
                                      key="gnn_static_threshold", bind="query-params")
         static = similarity_graph(words, similarity[np.ix_(columns, columns)], threshold=static_threshold)
         st.plotly_chart(similarity_graph_figure(static, text_scale=scale), key="gnn_static", config=config)
-        st.caption(f"{static.number_of_edges()} edges: cosine similarity (0–1) of the words' columns in the "
-                   f"{matrix.counts.shape[0]} sentences × {len(matrix.words)} words count matrix of the bundled "
-                   "corpus; the same in every sentence.")
+        shown = f"the first {len(positions)} of the text's {known} corpus words" if known > len(positions) else (
+            "the text's corpus words")
+        st.caption(f"{static.number_of_edges()} edges between {shown}: cosine similarity (0–1) of the words' columns "
+                   f"in the {matrix.counts.shape[0]} sentences × {len(matrix.words)} words count matrix of the "
+                   "bundled corpus; the same in every sentence.")
     with right:
         st.subheader("Contextual: attention in this sentence")
         graph_layer = st.session_state.get("gnn_layer", 2)

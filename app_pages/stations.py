@@ -5,6 +5,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from core.congestion_models import MODEL_NAMES
 from core.railway import BUNDLED_DIR
 from core.station_views import (
     closable_together,
@@ -41,7 +42,7 @@ from ui.stations import (
 )
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MODEL_LABELS = {"truth": "Simulator (truth)", "gcn_skip": "GCN + skip", "gcn": "GCN", "mlp": "MLP"}
+MODEL_LABELS = {"truth": "Simulator (truth)", **MODEL_NAMES}  # what the map can be coloured by
 COLOUR_ORDER = ("truth", "gcn_skip", "gcn", "mlp")
 SHIBUYA = "JY20"
 CONCERT_FACTOR = 3.0
@@ -148,7 +149,7 @@ with controls:
                            format_func=day_label)
     colour = st.segmented_control("Colour the stations by the crowding of", colours,
                                   key="stations_colour", bind="query-params",
-                                  format_func=lambda kind: MODEL_LABELS[kind],
+                                  format_func=MODEL_LABELS.get,  # a lambda would hold this run's globals
                                   help="The simulator's crowding is the truth; a model's is its prediction from that "
                                        "day's boardings alone.")
     colour = colour or "truth"

@@ -40,6 +40,7 @@ from harness.browser import (  # noqa: E402
     PLOTS_DRAWN_JS,
     SENTENCE_BOX,
     launch_chromium,
+    long_paragraph,
     streamlit_server,
     wait_for_app_idle,
 )
@@ -47,15 +48,6 @@ from harness.browser import (  # noqa: E402
 VIEWPORT = {"width": 1440, "height": 900}
 REPEATS = 5
 TIMEOUT_MS = 90_000
-# ~128 BERT tokens with [CLS] and [SEP]; {marker} makes each paragraph new to the app's cache.
-PARAGRAPH = (
-    "Attention lets every word in a sentence look at every other word. In a recurrent network the first word has to "
-    "survive many steps before it reaches the last one, and most of it fades on the way. A Transformer instead "
-    "builds a graph: the words are the nodes, and the weights of attention are the edges, recomputed for every "
-    "{marker} sentence from the similarity of the words themselves. Reformer keeps only the strongest of those edges "
-    "by hashing similar words into the same bucket, so that a model can read thousands of words without comparing "
-    "every pair. The station map in the next chapter works the same way, with trains."
-)
 MARKERS = ("river", "lantern", "garden", "teacher", "violin", "harbor", "pencil")
 SHARE_SLIDER = '[data-testid="stMain"] [role="group"][aria-label="Share kept (%)"] input[type="range"]'
 HEAD_SLIDER = '[data-testid="stMain"] [role="group"][aria-label="Head"] input[type="range"]'
@@ -97,7 +89,7 @@ def measure(page, counter: FrameCounter, action) -> tuple[float, float]:
 
 def type_paragraph(page, marker: str) -> None:
     box = page.locator(SENTENCE_BOX)
-    box.fill(PARAGRAPH.format(marker=marker))
+    box.fill(long_paragraph(marker))
     box.press("Control+Enter")
 
 

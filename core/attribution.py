@@ -65,11 +65,17 @@ def attention_flow(attentions: np.ndarray, outputs: Sequence[int] | None = None)
     layers, n = residual.shape[0], residual.shape[-1]
     outputs = range(n) if outputs is None else outputs
     if flow_work(layers, n, len(outputs)) > MAX_FLOW_WORK:
-        longest = int((MAX_FLOW_WORK / layers) ** 0.25)
+        one_row = int((MAX_FLOW_WORK / layers) ** (1 / 3))  # the longest text whose single row fits
+        if len(outputs) == 1:
+            raise FlowTooLongError(
+                f"Attention flow for one output token of a {n}-token text through {layers} layers is too slow to "
+                f"compute here (one maximum-flow problem per input token); it works up to {one_row} tokens. "
+                "Rollout, beside it, covers the whole text."
+            )
         raise FlowTooLongError(
             f"Attention flow for {len(outputs)} of {n} tokens through {layers} layers is too slow to compute here "
-            f"(one maximum-flow problem per pair of tokens). Choose a single output token, or a sentence of at "
-            f"most {longest} tokens for the whole matrix."
+            f"(one maximum-flow problem per pair of tokens). Choose a single output token (up to {one_row} tokens), "
+            f"or a text of at most {int((MAX_FLOW_WORK / layers) ** 0.25)} tokens for the whole matrix."
         )
     network = flow_network(residual)
     residual_network = build_residual_network(network, "capacity")

@@ -5,13 +5,18 @@ presentation mode at 1280 × 800 (`?present=true`), on its default sentence, sav
 visitor or an audience sees before scrolling) and the whole page, scrolled through (Streamlit scrolls inside its main
 container, so the window is grown to the content first). Written as docs/<page>-<size>-first.png and -full.png, in
 256 colours (a tenth of the bytes; the pages are flat colours and text).
+
+`python docs/screenshots.py --long` does the same with the 129-token paragraph (harness.browser.long_paragraph) as
+the sentence, into artifacts/long/ (not committed): the look at long input that every page change asks for.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -19,12 +24,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from PIL import Image  # noqa: E402
 
-from harness.browser import full_page_screenshot, launch_chromium, streamlit_server, wait_for_app_idle  # noqa: E402
+from harness.browser import (  # noqa: E402
+    full_page_screenshot,
+    launch_chromium,
+    long_paragraph,
+    streamlit_server,
+    wait_for_app_idle,
+)
 
 PAGES = {"attention": "/", "stations": "/stations", "lsh": "/lsh", "gnn": "/gnn"}
-SIZES = {  # name: (window, query)
-    "1440": ({"width": 1440, "height": 900}, ""),
-    "present-1280": ({"width": 1280, "height": 800}, "?present=true"),
+SIZES = {  # name: (window, query parameters)
+    "1440": ({"width": 1440, "height": 900}, {}),
+    "present-1280": ({"width": 1280, "height": 800}, {"present": "true"}),
 }
 
 
@@ -37,15 +48,21 @@ def save_small(path: Path) -> None:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--long", action="store_true", help="the 129-token paragraph, into artifacts/long/")
+    long = parser.parse_args().long
+    folder = ROOT / "artifacts" / "long" if long else ROOT / "docs"
+    folder.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as (url, _), sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for name, path in PAGES.items():
-            for size, (viewport, query) in SIZES.items():
+            for size, (viewport, parameters) in SIZES.items():
+                query = urlencode(parameters | ({"text": long_paragraph()} if long else {}))
                 page = browser.new_page(viewport=viewport)
-                page.goto(url + path + query, wait_until="domcontentloaded")
+                page.goto(url + path + (f"?{query}" if query else ""), wait_until="domcontentloaded")
                 wait_for_app_idle(page, graph=name == "attention")
                 page.wait_for_timeout(1500)  # the graph's page sizes its iframe; plotly finishes its transitions
-                first, full = ROOT / "docs" / f"{name}-{size}-first.png", ROOT / "docs" / f"{name}-{size}-full.png"
+                first, full = folder / f"{name}-{size}-first.png", folder / f"{name}-{size}-full.png"
                 page.screenshot(path=str(first))
                 full_page_screenshot(page, full, graph=name == "attention")
                 for shot in (first, full):

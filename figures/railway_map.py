@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import cast
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.railway import RailwayNetwork
-from figures.theme import FONT, WHITE, plain
+from figures.theme import INK, WHITE, plain, scaled_font, scaled_margin
 
 LINE_COLOURS = {  # JR East's line colours
     "Yamanote": "#80c241",
@@ -113,16 +112,6 @@ def marker_sizes(boardings: np.ndarray) -> np.ndarray:
     largest = boardings.max() if len(boardings) and boardings.max() > 0 else 1.0
     smallest, biggest = MARKER_PX
     return smallest + (biggest - smallest) * np.sqrt(boardings / largest)
-
-
-def figure_font(text_scale: float = 1.0) -> dict:
-    """The figures' font, its size multiplied by ``text_scale`` (1.25 in presentation mode)."""
-    return dict(FONT, size=cast(float, FONT["size"]) * text_scale)
-
-
-def scaled_margin(margin: dict, text_scale: float) -> dict:
-    """A figure margin whose sides (px) grow with the text they hold."""
-    return {side: value * text_scale if side in "lrtb" else value for side, value in margin.items()}
 
 
 def _label_box(
@@ -376,7 +365,7 @@ def _map_layout(
     figure.update_xaxes(range=x_range, constrain="domain", **axes)
     figure.update_yaxes(range=y_range, scaleanchor="x", scaleratio=1, constrain="domain", **axes)
     figure.update_layout(
-        font=figure_font(text_scale),
+        font=scaled_font(text_scale),
         height=height_px,
         margin=margin,
         plot_bgcolor=WHITE,
@@ -448,7 +437,7 @@ def station_value_map(
         x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="stations", showlegend=False, cliponaxis=False,
         text=[plain(label) if position else "" for label, position in zip(labels, positions, strict=True)],
         textposition=[position or "middle right" for position in positions],
-        textfont=dict(size=LABEL_FONT_PX * text_scale, color="#212529", shadow=HALO),
+        textfont=dict(size=LABEL_FONT_PX * text_scale, color=INK, shadow=HALO),
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
         marker=dict(
             size=sizes, color=np.clip(values, cmin, cmax), colorscale=colorscale, cmin=cmin, cmax=cmax,
@@ -515,7 +504,7 @@ def receptive_field_map(
             x=xy[index, 0], y=xy[index, 1], mode="markers+text", name=label, cliponaxis=False,
             text=[plain(names[i]) if positions[i] else "" for i in index],
             textposition=[positions[i] or "middle right" for i in index],
-            textfont=dict(size=font_px, color="#adb5bd" if last else "#212529", shadow=HALO),
+            textfont=dict(size=font_px, color="#adb5bd" if last else INK, shadow=HALO),
             hovertext=[f"{hover[i]}<br>{hops[i]} stop{'s' if hops[i] != 1 else ''} away" for i in index],
             hovertemplate="%{hovertext}<extra></extra>",
             marker=dict(size=sizes[index], color=colour, line=dict(color="#868e96" if last else "#343a40",
@@ -573,7 +562,7 @@ def spread_figure(
         suffix = "" if layer == 0 else str(layer + 1)
         figure.update_yaxes(visible=False, fixedrange=True, scaleanchor=f"x{suffix}", scaleratio=1,
                             constrain="domain", row=1, col=layer + 1)
-    figure.update_layout(font=figure_font(text_scale), height=height_px,
+    figure.update_layout(font=scaled_font(text_scale), height=height_px,
                          margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale), plot_bgcolor=WHITE,
                          paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale))
     figure.update_annotations(font_size=16 * text_scale)  # the panels' titles
@@ -631,7 +620,7 @@ def embedding_figure(
     figure.update_xaxes(range=list(ranges[:, 0]), title="dimension 1", **axes)
     figure.update_yaxes(range=list(ranges[:, 1]), title="dimension 2", **axes)
     figure.update_layout(  # the legend above the plot (its margin grows to hold it), the axis titles below and left
-        font=figure_font(text_scale), height=height_px, margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
+        font=scaled_font(text_scale), height=height_px, margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
         plot_bgcolor=WHITE, paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom", font=dict(size=13 * text_scale)),
     )

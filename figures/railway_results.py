@@ -14,8 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from figures.railway_map import figure_font, scaled_margin
-from figures.theme import WHITE, plain
+from figures.theme import WHITE, plain, scaled_font, scaled_margin
 
 MODELS = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP", "ridge": "ridge"}
 EVALUATION_NAMES = {  # evaluation → (its short name, on a line or two; what it asks)
@@ -72,7 +71,7 @@ def loss_figure(
     figure.update_yaxes(title_text="loss: test (solid),<br>train (dotted)", row=1, col=1)
     figure.update_annotations(font_size=15 * text_scale)  # the panels' titles, one or two lines
     figure.update_layout(
-        font=figure_font(text_scale), height=round(360 * text_scale),
+        font=scaled_font(text_scale), height=round(360 * text_scale),
         margin=scaled_margin(dict(l=10, r=10, t=84, b=10), text_scale), plot_bgcolor=WHITE,
         paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", yref="container"),
@@ -117,7 +116,7 @@ def results_figure(
     figure = go.Figure(heatmap)
     figure.update_xaxes(side="top", tickfont=dict(size=15 * text_scale), tickangle=0, fixedrange=True)
     figure.update_yaxes(autorange="reversed", tickfont=dict(size=15 * text_scale), fixedrange=True)
-    figure.update_layout(font=figure_font(text_scale), height=round(340 * text_scale),
+    figure.update_layout(font=scaled_font(text_scale), height=round(340 * text_scale),
                          margin=scaled_margin(dict(l=10, r=10, t=30, b=10), text_scale), plot_bgcolor="#f8f9fa",
                          paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale))
     return figure
@@ -220,7 +219,7 @@ def change_figure(
                            hovertemplate=f"%{{y}}: %{{x:+.0f}} pp ({plain(model)})<extra></extra>"))
     figure = go.Figure(bars)
     figure.update_layout(  # the legend above the bars: its margin grows to hold it
-        barmode="group", font=figure_font(text_scale), height=round(max(260, 90 + 30 * len(order)) * text_scale),
+        barmode="group", font=scaled_font(text_scale), height=round(max(260, 90 + 30 * len(order)) * text_scale),
         margin=scaled_margin(dict(l=10, r=10, t=30, b=10), text_scale), plot_bgcolor=WHITE,
         paper_bgcolor=WHITE, bargap=0.25, hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", traceorder="normal"),

@@ -30,7 +30,12 @@ def plain(text: str) -> str:
 
 def scaled_font(text_scale: float = 1.0) -> dict:
     """The figures' font, its size multiplied by ``text_scale`` (presentation mode: 1.25)."""
-    return {**FONT, "size": round(FONT_PX * text_scale)}
+    return {**FONT, "size": FONT_PX * text_scale}
+
+
+def scaled_margin(margin: dict, text_scale: float) -> dict:
+    """A figure margin whose sides (px) grow with the text they hold (presentation mode: 1.25)."""
+    return {side: value * text_scale if side in "lrtb" else value for side, value in margin.items()}
 
 
 def figure_config(image_format: str = "png", filename: str = "figure") -> dict:

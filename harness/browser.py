@@ -44,6 +44,22 @@ IDLE_TIMEOUT_MS = 90_000
 APP = '[data-testid="stApp"]'
 APP_IDLE = f'{APP}[data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 GRAPH_IFRAME = 'iframe[data-testid="stIFrame"]'
+# A paragraph of 129 BERT tokens with [CLS] and [SEP] (124 words): what a long input looks like to the pages.
+PARAGRAPH = (
+    "Attention lets every word in a sentence look at every other word. In a recurrent network the first word has to "
+    "survive many steps before it reaches the last one, and most of it fades on the way. A Transformer instead "
+    "builds a graph: the words are the nodes, and the weights of attention are the edges, recomputed for every "
+    "{marker} sentence from the similarity of the words themselves. Reformer keeps only the strongest of those edges "
+    "by hashing similar words into the same bucket, so that a model can read thousands of words without comparing "
+    "every pair. The station map in the next chapter works the same way, with trains."
+)
+
+
+def long_paragraph(marker: str = "river") -> str:
+    """PARAGRAPH with ``marker`` (one word, one token) in it: a new paragraph for each marker, to miss the cache."""
+    return PARAGRAPH.format(marker=marker)
+
+
 SENTENCE_BOX = '[data-testid="stSidebar"] [data-testid="stTextArea"] textarea'
 
 

@@ -83,7 +83,7 @@ def test_presentation_mode_draws_the_figures_text_larger(page):
     page.session_state["present"] = True
     rerun(page)
     for key, layout in usual.items():
-        assert chart(page, key)["layout"]["font"]["size"] == round(1.25 * layout["font"]["size"]), key
+        assert chart(page, key)["layout"]["font"]["size"] == 1.25 * layout["font"]["size"], key
     assert chart(page, "gnn_heads")["layout"]["xaxis"]["tickfont"]["size"] >= 13  # the panels' H1 … H12
 
 

@@ -56,7 +56,7 @@ def test_presentation_mode_draws_the_figures_text_larger(app):
     rerun(app)
     for key, layout in usual.items():
         presenting = chart(app, key)["layout"]
-        assert presenting["font"]["size"] == round(1.25 * layout["font"]["size"]), key
+        assert presenting["font"]["size"] == 1.25 * layout["font"]["size"], key
     assert (chart(app, "lsh_full_heatmap")["layout"]["yaxis"]["tickfont"]["size"]
             > usual["lsh_full_heatmap"]["yaxis"]["tickfont"]["size"])
 

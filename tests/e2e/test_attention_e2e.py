@@ -19,6 +19,7 @@ from harness.browser import (
     ROOT,
     expect_rerun,
     full_page_screenshot,
+    long_paragraph,
     server_log,
     type_sentence,
     wait_for_app_idle,
@@ -238,14 +239,6 @@ def test_exported_json_holds_every_head_with_its_tokens(page):
 
 # --- what a new user hits first (issue 10) ---------------------------------------------------------------------------
 
-PARAGRAPH = (  # 129 tokens with [CLS] and [SEP]
-    "Attention lets every word in a sentence look at every other word. In a recurrent network the first word has to "
-    "survive many steps before it reaches the last one, and most of it fades on the way. A Transformer instead "
-    "builds a graph: the words are the nodes, and the weights of attention are the edges, recomputed for every "
-    "river sentence from the similarity of the words themselves. Reformer keeps only the strongest of those edges "
-    "by hashing similar words into the same bucket, so that a model can read thousands of words without comparing "
-    "every pair. The station map in the next chapter works the same way, with trains."
-)
 HEATMAP_ROWS_JS = """() => {
     const gd = document.querySelector('.st-key-heatmap .js-plotly-plot');
     return {rows: gd._fullData[0].y.length, height: gd._fullLayout.yaxis._length, width: gd._fullLayout.xaxis._length};
@@ -258,7 +251,7 @@ NODE_XS_JS = """() => ({
 
 
 def test_a_long_paragraph_gives_a_readable_heatmap_and_a_graph_around_the_focus_word(page):
-    type_sentence(page, PARAGRAPH)
+    type_sentence(page, long_paragraph())
     heatmap = page.evaluate(HEATMAP_ROWS_JS)
     assert heatmap["rows"] == 124  # the 129 tokens as words, [CLS] and [SEP] included
     assert heatmap["height"] / heatmap["rows"] >= 6 and heatmap["width"] / heatmap["rows"] >= 6, heatmap

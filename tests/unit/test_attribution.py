@@ -70,3 +70,9 @@ def test_flow_refuses_the_whole_matrix_of_a_long_input_but_computes_one_row():
     with pytest.raises(FlowTooLongError, match="single output token"):
         attention_flow(attentions)
     assert attention_flow(attentions, outputs=[0]).shape == (1, 17)
+
+
+def test_flow_of_one_token_of_a_text_too_long_for_it_says_how_long_a_text_can_be():
+    attentions = np.full((6, 1, 41, 41), 1 / 41)
+    with pytest.raises(FlowTooLongError, match="one output token of a 41-token text .* works up to 40 tokens"):
+        attention_flow(attentions, outputs=[0])

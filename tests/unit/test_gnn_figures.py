@@ -133,5 +133,5 @@ def test_presentation_mode_draws_the_other_figures_text_larger(build):
         "similarity": lambda scale: similarity_graph_figure(graph, text_scale=scale),
     }
     usual, presenting = builders[build](1.0), builders[build](1.25)
-    assert presenting.layout.font.size == round(1.25 * usual.layout.font.size)
+    assert presenting.layout.font.size == 1.25 * usual.layout.font.size  # as the page's type: 14 → 17.5 px
     assert presenting.layout.height > usual.layout.height  # room for the larger text

@@ -35,7 +35,6 @@ from figures.railway_map import (
     marker_sizes,
     network_lines,
     receptive_field_map,
-    scaled_margin,
     spread_figure,
     station_lines,
     station_value_map,
@@ -47,6 +46,7 @@ from figures.railway_results import (
     results_figure,
     results_reading,
 )
+from figures.theme import scaled_margin
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 PRESENTING = 1.25  # ui.presentation's text scale
