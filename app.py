@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from core.models import BUNDLED_MODEL
+from core.transformer.models import BUNDLED_MODEL
 from ui.examples import EXAMPLES, example_for
 from ui.presentation import presenting
 

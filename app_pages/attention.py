@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from core.analysis.graph import Pruning, attention_graph, induced_subgraph, neighbourhood, prune
+from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position
 from core.export import attention_json, head_csv
-from core.graph import Pruning, attention_graph, induced_subgraph, neighbourhood, prune
-from core.models import AttentionResult
-from core.views import ViewOptions, attention_view, head_matrix, view_position
+from core.transformer.models import AttentionResult
 from figures.attention_figures import heatmap_figure, overview_figure
 from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
@@ -66,7 +66,7 @@ def graph_section(matrix: np.ndarray, labels: list[str], units: str, focus: int 
 
     ``matrix`` (n, n) in the view's ``units`` ("words" or "tokens"); ``focus``: the focus word's index in ``labels``
     (None: the text has no word). Up to MAX_GRAPH_NODES nodes the whole graph is drawn; above, the focus word's
-    neighbourhood (``core.graph.neighbourhood``)."""
+    neighbourhood (``core.analysis.graph.neighbourhood``)."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
         layout = st.selectbox("Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", index=1,
                               format_func=LAYOUT_NAMES.get)

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.attribution import FlowTooLongError, rollout
-from core.bag_of_words import known_words, similarity_graph
-from core.corpus import load_corpus
-from core.graph import Pruning, attention_graph, prune
-from core.hard_attention import sweep, sweep_rules
-from core.head_stats import head_patterns, head_statistics, token_roles
-from core.model_size import model_configs, parameter_count
-from core.rnn_memory import rnn_vs_attention
-from core.transformer_gnn import attention_graphs, layer_as_message_passing
-from core.views import ViewOptions, attention_view
+from core.analysis.bag_of_words import known_words, similarity_graph
+from core.analysis.corpus import load_corpus
+from core.analysis.graph import Pruning, attention_graph, prune
+from core.analysis.hard_attention import sweep, sweep_rules
+from core.analysis.head_stats import head_patterns, head_statistics, token_roles
+from core.analysis.rnn_memory import rnn_vs_attention
+from core.analysis.rollout import FlowTooLongError, rollout
+from core.analysis.transformer_gnn import attention_graphs, layer_as_message_passing
+from core.analysis.view_options import ViewOptions, attention_view
+from core.transformer.model_size import model_configs, parameter_count
 from figures.attention_figures import fit_heatmap, heatmap_figure
 from figures.attention_graph import graph_html
 from figures.gnn_figures import (

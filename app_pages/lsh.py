@@ -4,14 +4,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core.graph import attention_graph
-from core.lsh import LSHConfig, mass_kept
-from core.lsh_views import (
+from core.analysis.graph import attention_graph
+from core.lsh.inspection import (
     SYNTHETIC_KINDS,
     centre_queries,
     collision_probability,
-    length_within,
-    loglog_crossing,
     mean_cosine,
     toy_buckets,
     toy_directions,
@@ -20,6 +17,8 @@ from core.lsh_views import (
     toy_sectors,
     window_slots,
 )
+from core.lsh.reformer import LSHConfig, mass_kept
+from core.lsh.scaling import length_within, loglog_crossing
 from figures.attention_figures import fit_heatmap, heatmap_figure
 from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.lsh_figures import (

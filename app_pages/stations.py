@@ -5,9 +5,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.congestion_models import MODEL_NAMES
-from core.railway import BUNDLED_DIR
-from core.station_views import (
+from core.railway.congestion_models import MODEL_NAMES
+from core.railway.exploration import (
     closable_together,
     hop_distances,
     scenario_boardings,
@@ -15,7 +14,8 @@ from core.station_views import (
     sensitivity_to_rise,
     spread,
 )
-from core.training import what_if
+from core.railway.network import BUNDLED_DIR
+from core.railway.training import what_if
 from figures.railway_map import (
     INTERCHANGE,
     MAP_WIDTH_PX,

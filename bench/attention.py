@@ -5,8 +5,9 @@ Measures, with the bundled MiniLM (6 layers × 12 heads):
 1. cold start: process start of `streamlit run app.py` to the first page rendered in headless Chromium (the graph
    iframe's vis-network canvas drawn), and the resident memory of the running app (streamlit process and its
    children) with the model loaded and the page rendered;
-2. text → graph-ready data, warm: tokenize + core encoder forward + word view of all heads (core.views.attention_view)
-   + the selected head + prune + attention_graph, at exactly 16, 64 and 128 tokens; p50 and p95;
+2. text → graph-ready data, warm: tokenize + core encoder forward + word view of all heads
+   (core.analysis.view_options.attention_view) + the selected head + prune + attention_graph, at exactly 16, 64
+   and 128 tokens; p50 and p95;
 3. the core encoder's forward time over transformers' eager BertModel (output_attentions and output_hidden_states on)
    on the same inputs, interleaved: the median of the paired ratios per length, then the median over the three
    lengths (< 1: the core encoder is faster).
@@ -98,8 +99,8 @@ def text_of_length(model, n_tokens: int) -> str:
 
 def text_to_graph(model, text: str):
     """Everything the page computes from the text before drawing: the word graph of the selected head."""
-    from core.graph import Pruning, attention_graph, prune
-    from core.views import ViewOptions, attention_view, head_matrix
+    from core.analysis.graph import Pruning, attention_graph, prune
+    from core.analysis.view_options import ViewOptions, attention_view, head_matrix
 
     result = model.analyse(text)
     labels, attention = attention_view(result.tokenized, result.attentions, ViewOptions(words=True))
@@ -183,7 +184,7 @@ def main() -> None:
           f"transformers {transformers.__version__}, {os.cpu_count()} CPUs, load average {load_average()}")
     cold_s, rss_mb = cold_start()
 
-    from core.models import load_model
+    from core.transformer.models import load_model
 
     model = load_model()
     texts = {n: text_of_length(model, n) for n in LENGTHS}

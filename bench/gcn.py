@@ -1,7 +1,7 @@
 """Benchmark of the station-congestion GCN: `python bench/gcn.py`.
 
 On the bundled network (Yamanote loop + Chūō lines, 37 stations), for seeds 0, 1 and 2 of
-core.training.run_experiment (400 simulated days; 300 train, 100 test; 200 full-batch Adam epochs per model):
+core.railway.training.run_experiment (400 simulated days; 300 train, 100 test; 200 full-batch Adam epochs per model):
 
 1. the simulator's time for 400 days (demand, shortest paths, assignment, crowding), median of 5 runs;
 2. R² and MAE (crowding percentage points) of the pure GCN, the GCN with a skip weight, the MLP and the ridge on
@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.congestion import CongestionSimulator  # noqa: E402
-from core.railway import RailwayNetwork, load_bundled_network  # noqa: E402
-from core.training import CLOSED_LINK, EVALUATIONS, ROW_NAMES, mean_scores, run_experiment  # noqa: E402
+from core.railway.network import RailwayNetwork, load_bundled_network  # noqa: E402
+from core.railway.simulator import CongestionSimulator  # noqa: E402
+from core.railway.training import CLOSED_LINK, EVALUATIONS, ROW_NAMES, mean_scores, run_experiment  # noqa: E402
 
 SEEDS = (0, 1, 2)
 DAYS = 400

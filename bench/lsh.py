@@ -1,13 +1,13 @@
 """Benchmark of Reformer's LSH attention against full attention on this CPU: `python bench/lsh.py`.
 
-The kernels, their seeded inputs and the two measurements live in core.lsh_scaling (the LSH page re-runs them
+The kernels, their seeded inputs and the two measurements live in core.lsh.scaling (the LSH page re-runs them
 live): one head (batch 1, d = 64, float32) on torch with one thread — on this shared 2-core machine a second thread
 makes every small LSH operation wait on OpenMP hand-offs whenever another process holds the other core, so one
 thread gives both kernels the same, steadier footing. Full attention keeps the L × L scores and probabilities
 (2 · L² · 4 bytes, checked against the measurements); LSH attention runs 4 rounds, chunks of m = 64 and the paper's
 n_buckets = 2L / m. Time: the median of at least REPEATS calls, and of as many as fit in MIN_SECONDS, after one
 warm-up call, in this process. Memory: the peak resident memory one call adds, each in a fresh subprocess
-(core.lsh_scaling.peak_extra_bytes says how); a tensor of known size calibrates the method.
+(core.lsh.scaling.peak_extra_bytes says how); a tensor of known size calibrates the method.
 
 Memory cap: CAP = 4 GiB of extra memory for the attention. Full attention is not run where 2 · L² · 4 bytes exceeds
 the cap (its memory there is that formula); LSH doubles its length beyond 16K while twice its last peak fits the cap,
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from core.lsh_scaling import (  # noqa: E402
+from core.lsh.scaling import (  # noqa: E402
     CALIBRATION,
     CHUNK,
     D_HEAD,
@@ -42,9 +42,9 @@ from core.lsh_scaling import (  # noqa: E402
     THREADS,
     attention_call,
     full_attention_bytes,
+    loglog_crossing,  # noqa: E402
     peak_extra_bytes,
 )
-from core.lsh_views import loglog_crossing  # noqa: E402
 
 LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)  # 512 too, to bracket the crossover
 REPEATS = 5  # timed calls at least, and
@@ -74,7 +74,7 @@ def median_ms(call: Callable[[], torch.Tensor]) -> float:
 
 
 def crossover_length(rows: list[dict]) -> float:
-    """Where full / LSH time first reaches 1 (core.lsh_views.loglog_crossing, as the LSH page reads the table)."""
+    """Where full / LSH time first reaches 1 (core.lsh.scaling.loglog_crossing, as the LSH page reads the table)."""
     crossing = loglog_crossing([row["length"] for row in rows],
                                [row["full_ms"] / row["lsh_ms"] if row["full_ms"] and row["lsh_ms"] else None
                                 for row in rows])
@@ -173,8 +173,8 @@ def main() -> None:
     setup = {
         "heads": 1, "d_head": D_HEAD, "dtype": "float32", "threads": THREADS, "chunk_length": CHUNK,
         "n_hashes": N_HASHES, "n_buckets": "2L / chunk_length, two power-of-two factors", "cap_bytes": CAP,
-        "repeats": REPEATS, "full": "core.attention.scaled_dot_product_attention",
-        "lsh": "core.lsh.hash_buckets + core.lsh.lsh_attention",
+        "repeats": REPEATS, "full": "core.transformer.attention.scaled_dot_product_attention",
+        "lsh": "core.lsh.reformer.hash_buckets + core.lsh.reformer.lsh_attention",
         "memory": "peak RSS added by one call, fresh subprocess, MALLOC_MMAP_THRESHOLD_=65536",
         "cpu": cpu_model(), "cpus": os.cpu_count(), "torch": torch.__version__,
     }

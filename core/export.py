@@ -14,9 +14,9 @@ import sys
 
 import numpy as np
 
-from core.models import BUNDLED_MODEL, ModelLoadError, load_model
-from core.tokens import EmptyTextError
-from core.views import ViewOptions, attention_view
+from core.analysis.view_options import ViewOptions, attention_view
+from core.transformer.models import BUNDLED_MODEL, ModelLoadError, load_model
+from core.transformer.tokens import EmptyTextError
 
 
 def attention_json(model: str, labels: list[str], attention: np.ndarray) -> str:

@@ -11,9 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.head_stats import HEAD_PATTERNS, HeadStatistics
-from core.model_size import ParameterCount
-from core.rnn_memory import surviving_share
+from core.analysis.head_stats import HEAD_PATTERNS, HeadStatistics
+from core.analysis.rnn_memory import surviving_share
+from core.transformer.model_size import ParameterCount
 from figures.theme import GRID, WHITE, plain, scaled_font
 
 FAMILY_COLORS = {"top-k": "#1c7ed6", "threshold": "#f76707", "same LSH bucket": "#2f9e44"}

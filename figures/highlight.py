@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from core.tokens import Word
+from core.transformer.tokens import Word
 from figures.theme import PRIMARY_RGB
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.lsh_views import Arc, QualityPoint
+from core.lsh.inspection import Arc, QualityPoint
 from figures.attention_figures import GLYPH_WIDTH, fit_heatmap, heatmap_figure
 from figures.theme import GRAPH_BLUE, GRID, WHITE, plain, scaled_font
 

@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.railway import RailwayNetwork
+from core.railway.network import RailwayNetwork
 from figures.theme import INK, WHITE, plain, scaled_font, scaled_margin
 
 LINE_COLOURS = {  # JR East's line colours

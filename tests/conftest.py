@@ -15,7 +15,7 @@ torch.set_num_threads(1)  # as the app does: small matrices on 2 shared cores ru
 
 @pytest.fixture(scope="session")
 def bundled_model():
-    from core.models import load_model
+    from core.transformer.models import load_model
 
     return load_model()
 

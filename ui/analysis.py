@@ -6,8 +6,8 @@ import os
 
 import streamlit as st
 
-from core.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
-from core.tokens import EmptyTextError
+from core.transformer.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
+from core.transformer.tokens import EmptyTextError
 
 HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from core.attribution import attention_flow
-from core.bag_of_words import DocumentWordMatrix, document_word_matrix, word_similarity
-from core.corpus import load_corpus, split_sentences
-from core.hard_attention import EdgeRule, HardRun, SameBucket, run_hard
-from core.head_stats import CorpusStatistics, corpus_statistics
+from core.analysis.bag_of_words import DocumentWordMatrix, document_word_matrix, word_similarity
+from core.analysis.corpus import load_corpus, split_sentences
+from core.analysis.hard_attention import EdgeRule, HardRun, SameBucket, run_hard
+from core.analysis.head_stats import CorpusStatistics, corpus_statistics
+from core.analysis.rollout import attention_flow
 from ui.analysis import cached_analysis, cached_model
 
 MAX_UPLOAD_BYTES = 200_000
@@ -37,7 +37,7 @@ def rule_name(rule: EdgeRule) -> str:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def hard_run(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...], rule: EdgeRule) -> HardRun:
-    """``core.hard_attention.run_hard`` on the model ``name``, each rule's run cached on its own."""
+    """``core.analysis.hard_attention.run_hard`` on the model ``name``, each rule's run cached on its own."""
     return run_hard(cached_model(name).encoder, input_ids, token_type_ids, rule)
 
 

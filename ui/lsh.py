@@ -1,6 +1,6 @@
 """The LSH page's cached computations, the shipped benchmark table, and the small live benchmark.
 
-The live run reuses core.lsh_scaling, bench/lsh.py's kernels and memory method (a fresh subprocess per point), with
+The live run reuses core.lsh.scaling, bench/lsh.py's kernels and memory method (a fresh subprocess per point), with
 fewer timed calls, and stops before a measurement that would pass its time cap.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.lsh import LSHConfig
-from core.lsh_scaling import attention_call, peak_extra_bytes
-from core.lsh_views import HeadHashing, QualityPoint, SyntheticKind, hash_head, quality_sweep, synthetic_queries
+from core.lsh.inspection import HeadHashing, QualityPoint, SyntheticKind, hash_head, quality_sweep, synthetic_queries
+from core.lsh.reformer import LSHConfig
+from core.lsh.scaling import attention_call, peak_extra_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALING_TABLE = ROOT / "assets" / "lsh_scaling.json"
@@ -28,7 +28,7 @@ MEMORY_POINT_S = 2.5  # what one memory measurement (a fresh python + torch) tak
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def head_hashing(queries: np.ndarray, n_buckets: int, n_hashes: int, chunk_length: int, seed: int) -> HeadHashing:
-    """One head's queries (L, d) hashed and attended: core.lsh_views.hash_head, cached."""
+    """One head's queries (L, d) hashed and attended: core.lsh.inspection.hash_head, cached."""
     return hash_head(queries, LSHConfig(n_buckets=n_buckets, n_hashes=n_hashes, chunk_length=chunk_length,
                                         seed=seed))
 
@@ -72,7 +72,7 @@ def scaling_table() -> dict:
 
 def live_benchmark(lengths: Sequence[int], cap_s: float, memory: bool) -> Iterator[dict]:
     """Time (median of LIVE_REPEATS calls) and, with ``memory``, peak extra memory (a subprocess each) of full and LSH
-    attention at each length, with bench/lsh.py's kernels, inputs and settings (core.lsh_scaling), one row at a time.
+    attention at each length, with bench/lsh.py's kernels, inputs and settings (core.lsh.scaling), one row at a time.
 
     A measurement that would not finish within ``cap_s`` seconds of the start (judged from the one before it, full
     attention growing as L², LSH a little faster than L) is skipped: its field stays None and the row says

@@ -14,15 +14,15 @@ import networkx as nx
 import numpy as np
 import streamlit as st
 
-from core.railway import NetworkDataError, RailwayNetwork, load_bundled_network, load_network
-from core.station_views import (
+from core.railway.exploration import (
     World,
     busiest_closable_link,
     networkx_edge_index,
     simulate_world,
     untrained_embedding,
 )
-from core.training import CLOSED_LINK, EVALUATIONS, TRAINING_RUNS, Experiment, Progress, run_experiment
+from core.railway.network import NetworkDataError, RailwayNetwork, load_bundled_network, load_network
+from core.railway.training import CLOSED_LINK, EVALUATIONS, TRAINING_RUNS, Experiment, Progress, run_experiment
 
 MAX_UPLOAD_BYTES = 1_000_000
 MIN_STATIONS, MAX_STATIONS = 5, 120  # fewer cannot be split into train and test; more make the simulator slow

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.models import bundled_model_folder
+from core.transformer.models import bundled_model_folder
 from tests.app.apptest import open_app, rerun
 from ui.analysis import HOSTED_ENV
 

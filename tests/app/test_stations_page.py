@@ -8,7 +8,7 @@ import json
 import networkx as nx
 import pytest
 
-from core.railway import load_bundled_network
+from core.railway.network import load_bundled_network
 from tests.app.apptest import chart, open_app, rerun
 from tests.conftest import ROOT
 

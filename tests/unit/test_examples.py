@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from core.views import ViewOptions, attention_view
+from core.analysis.view_options import ViewOptions, attention_view
 from ui.examples import EXAMPLES, example_for
 
 BY_TITLE = {example["title"]: example for example in EXAMPLES}

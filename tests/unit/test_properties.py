@@ -9,9 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.attention import additive_mask, scaled_dot_product_attention
-from core.gcn import GraphConvolution, adjacency_matrix, edges_from_adjacency, normalized_adjacency
-from core.graph import drop_tokens, mass_mask, top_k_mask, word_attention
+from core.analysis.graph import drop_tokens, mass_mask, top_k_mask, word_attention
+from core.gnn.gcn import GraphConvolution, adjacency_matrix, edges_from_adjacency, normalized_adjacency
+from core.transformer.attention import additive_mask, scaled_dot_product_attention
 
 FAST = settings(max_examples=40, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -83,7 +83,7 @@ def test_attention_is_invariant_to_permuting_only_the_keys_and_values_together(n
     torch.testing.assert_close(probabilities_p, probabilities[:, perm])
 
 
-# --- core.graph: reshaping and pruning attention matrices -------------------------------------------------------
+# --- core.analysis.graph: reshaping and pruning attention matrices ----------------------------------------------------
 
 
 @FAST
@@ -147,7 +147,7 @@ def test_top_k_keeps_exactly_min_k_n_of_the_largest_per_row(n, k, seed, sparse):
         assert row[kept].min(initial=np.inf) >= row[~kept].max(initial=-np.inf)
 
 
-# --- core.gcn: normalised adjacency and the graph convolution ---------------------------------------------------
+# --- core.gnn.gcn: normalised adjacency and the graph convolution ---------------------------------------------------
 
 
 @st.composite

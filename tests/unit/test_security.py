@@ -10,8 +10,8 @@ import pytest
 import torch
 from transformers import AlbertConfig, AutoModel
 
-import core.models
-from core.models import BUNDLED_MODEL, ModelLoadError, bundled_model_folder, load_model, resolve_folder
+import core.transformer.models
+from core.transformer.models import BUNDLED_MODEL, ModelLoadError, bundled_model_folder, load_model, resolve_folder
 from tests.conftest import ROOT
 from ui.analysis import HOSTED_ENV, hosted
 
@@ -23,7 +23,7 @@ PATH_TRICKS = ["../x", "../../etc", "../../etc/passwd", "a/../../etc", "..", "./
 def no_hub(monkeypatch):
     """Record instead of downloading: which names would have gone to the Hugging Face Hub."""
     asked = []
-    monkeypatch.setattr(core.models, "_download", lambda name: asked.append(name) or Path("/nonexistent"))
+    monkeypatch.setattr(core.transformer.models, "_download", lambda name: asked.append(name) or Path("/nonexistent"))
     return asked
 
 

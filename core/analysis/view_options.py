@@ -1,0 +1,51 @@
+"""What a view shows: tokens or whole words, with or without [CLS]/[SEP], one head or a layer's average."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.analysis.graph import drop_tokens, word_attention
+from core.transformer.tokens import Tokenized
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """words: merge subwords into words (Clark et al. 2019); hide_special: drop special tokens and renormalise rows;
+    readable: labels without byte-level space markers (export keeps the tokenizer's exact tokens)."""
+
+    words: bool = False
+    hide_special: bool = False
+    readable: bool = True
+
+
+def attention_view(tokenized: Tokenized, attentions: np.ndarray, options: ViewOptions) -> tuple[list[str], np.ndarray]:
+    """(labels, attention (…, n, n)) for the chosen units; ``attentions`` is (…, tokens, tokens)."""
+    if options.words:
+        labels, special = tokenized.word_labels, [word.special for word in tokenized.words]
+        attentions = word_attention(attentions, tokenized.word_groups)
+    else:
+        labels = tokenized.token_labels if options.readable else list(tokenized.tokens)
+        special = list(tokenized.special)
+    if options.hide_special and not all(special):
+        kept = [i for i, is_special in enumerate(special) if not is_special]
+        labels, attentions = [labels[i] for i in kept], drop_tokens(attentions, kept)
+    return labels, attentions
+
+
+def view_position(tokenized: Tokenized, word: int, options: ViewOptions) -> int | None:
+    """Where word ``word`` (an index into ``tokenized.words``) stands in ``attention_view``'s labels: the word
+    itself, or its first token in token units; None when the view hides it (a special token)."""
+    if options.words:
+        special, index = [w.special for w in tokenized.words], word
+    else:
+        special, index = list(tokenized.special), tokenized.words[word].tokens[0]
+    if not options.hide_special or all(special):
+        return index
+    return None if special[index] else index - sum(special[:index])
+
+
+def head_matrix(attentions: np.ndarray, layer: int, head: int | None) -> np.ndarray:
+    """One head's (n, n) matrix, or the mean over the layer's heads when ``head`` is None (rows stay stochastic)."""
+    return attentions[layer].mean(axis=0) if head is None else attentions[layer, head]

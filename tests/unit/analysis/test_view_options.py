@@ -1,0 +1,29 @@
+"""What a view shows and where a word stands in it: words or tokens, with or without [CLS]/[SEP]."""
+
+import pytest
+
+from core.analysis.view_options import ViewOptions, attention_view, view_position
+
+SENTENCE = "Tokenization splits words."
+
+
+@pytest.mark.parametrize("options", [ViewOptions(words=words, hide_special=hide)
+                                     for words in (True, False) for hide in (True, False)])
+def test_a_word_stands_where_its_label_is_in_every_view(bundled_model, options):
+    result = bundled_model.analyse(SENTENCE)
+    labels, _ = attention_view(result.tokenized, result.attentions, options)
+    for index, word in enumerate(result.tokenized.words):
+        position = view_position(result.tokenized, index, options)
+        if word.special and options.hide_special:
+            assert position is None
+        elif options.words:
+            assert labels[position] == word.text
+        else:  # its first token
+            assert labels[position] == result.tokenized.token_labels[word.tokens[0]]
+
+
+def test_a_split_word_stands_at_its_first_piece_in_token_units(bundled_model):
+    tokenized = bundled_model.tokenize(SENTENCE)
+    splits = next(k for k, word in enumerate(tokenized.words) if word.text == "splits")
+    assert view_position(tokenized, splits, ViewOptions(words=False, hide_special=True)) == \
+        tokenized.words[splits].tokens[0] - 1  # [CLS] hidden
