@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 
 from core.transformer.models import BUNDLED_MODEL
+from ui.bound_widgets import always_drawn
 from ui.examples import EXAMPLES, example_for
 from ui.presentation import presenting
 
@@ -42,9 +43,7 @@ for key, default in SHARED_INPUTS.items():
 # Every input that shapes a view is bound to the URL (bind="query-params"), so the address bar is a permalink.
 # Streamlit validates what it reads back: an unknown option, an out-of-range number or a malformed value is
 # dropped from the URL and the widget keeps its default.
-# Keep bound widgets in place: an element that appears or goes above one, in the same container, moves it, and
-# Streamlit 1.67's browser side then forgets its binding (the old copy's unmount unregisters the new copy's id), so
-# the address bar stops following it. Optional elements therefore sit in a container that is always drawn.
+# Optional elements above a bound widget sit in a container that is always drawn (ui/bound_widgets.py, rule 1).
 with st.sidebar:
     example_slot = st.container()  # above the sentence, filled once the sentence is read (from the URL, maybe)
     st.text_area("Sentence", key="text", height=110, max_chars=20_000, bind="query-params")
@@ -57,7 +56,7 @@ with st.sidebar:
     choice = st.selectbox("Model", MODEL_CHOICES, key="model_choice", bind="query-params",
                           help="The bundled MiniLM (6 layers × 12 heads) runs offline; the others are fetched from "
                                "the Hugging Face Hub when the machine is online.")
-    with st.container():  # always drawn: the toggle below keeps its place
+    with always_drawn():  # the toggle below keeps its place
         if choice == OTHER_MODEL:
             choice = st.text_input("Hugging Face model id", key="custom_model", placeholder="e.g. bert-base-cased",
                                    bind="query-params")
@@ -76,7 +75,7 @@ page = st.navigation([
     st.Page(str(ROOT / "app_pages" / "lsh.py"), title="Reformer: LSH buckets", icon="🪣"),
     st.Page(str(ROOT / "app_pages" / "gnn.py"), title="Transformer = GNN", icon="🔗"),
 ])
-with st.container():  # always drawn, presenting or not: the page's widgets keep their place
+with always_drawn():  # presenting or not: the page's widgets keep their place
     if presenting():
         st.html(f"<style>{PRESENTATION_CSS}</style>")
         if page.url_path != stations.url_path:  # the other pages all read the sentence: examples one click away

@@ -15,7 +15,7 @@ from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from figures.theme import figure_config
 from ui.analysis import current_analysis
-from ui.bound_widgets import clamp
+from ui.bound_widgets import always_drawn, clamp
 from ui.examples import example_for
 from ui.overview import select_clicked_head
 from ui.presentation import presenting, text_scale
@@ -37,7 +37,7 @@ PRUNING_RULES = {
 
 def header(example: dict | None) -> None:
     """Title, what the graph is (not while presenting: the speaker says it), and what to look at in an example."""
-    with st.container():  # always there, note or not: the widgets below keep their place (see app.py)
+    with always_drawn():
         st.title("Attention as a graph")
         if not presenting():
             st.caption("Each head turns the sentence into a weighted, directed graph: words are nodes, and word *i* "

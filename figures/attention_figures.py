@@ -14,7 +14,7 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from figures.theme import FONT_PX, SELECTION, WHITE, plain, scaled_font
+from figures.theme import FONT_PX, SELECTION, WHITE, base_layout, plain, scaled_margin
 
 COLORSCALE = "Blues"
 TILE_GAP = 0.08  # overview: gap between tiles, as a share of a tile's side
@@ -65,12 +65,10 @@ def heatmap_figure(
     figure = go.Figure(heatmap)
     figure.update_layout(
         title=dict(text=plain(title), x=0.0, xanchor="left", yref="container", y=0.99, yanchor="top"),
-        font=scaled_font(text_scale),
+        **base_layout(text_scale),
         width=margin["l"] + margin["r"] + max(m * cell, bar_px),  # a short sentence leaves the bar room on the right
         height=margin["t"] + margin["b"] + n * cell,
         margin=margin,
-        plot_bgcolor=WHITE,
-        paper_bgcolor=WHITE,
         template=None,  # plotly's default template is 6.5 KB per figure, and Streamlit's theme replaces it
     )
     axes = dict(tickmode="array", showgrid=False, zeroline=False, ticks="", automargin=False)
@@ -252,7 +250,7 @@ def overview_figure(
     layers, heads = attention.shape[:2]
     tiles = overview_tiles(attention, max_tile)  # (layers, heads, t, t)
     t = tiles.shape[-1]
-    margin = {side: round(px * text_scale) for side, px in OVERVIEW_MARGIN.items()}
+    margin = scaled_margin(OVERVIEW_MARGIN, text_scale)
     plot_width = width_px - margin["l"] - margin["r"]
     px_per_unit = plot_width / np.ptp(axis_range(heads))
     heatmap = go.Heatmap(
@@ -271,12 +269,10 @@ def overview_figure(
         range=axis_range(layers)[::-1], **axes,  # no scaleanchor: the figure fills its column, tiles near square
     )
     figure.update_layout(
-        font=scaled_font(text_scale),
+        **base_layout(text_scale),
         width=width_px,
         height=round(px_per_unit * np.ptp(axis_range(layers))) + margin["t"] + margin["b"],
         margin=margin,
-        plot_bgcolor=WHITE,
-        paper_bgcolor=WHITE,
         template=None,  # plotly's default template is 6.5 KB per figure, and Streamlit's theme replaces it
         hovermode="closest",
         hoverdistance=-1,  # every point of the plot is over some tile

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from core.analysis.head_stats import HEAD_PATTERNS, HeadStatistics
 from core.analysis.rnn_memory import surviving_share
 from core.transformer.model_size import ParameterCount
-from figures.theme import GRID, WHITE, plain, scaled_font
+from figures.theme import GRID, plain, themed
 
 FAMILY_COLORS = {"top-k": "#1c7ed6", "threshold": "#f76707", "same LSH bucket": "#2f9e44"}
 FAMILY_SYMBOLS = {"top-k": "circle", "threshold": "diamond", "same LSH bucket": "square"}
@@ -28,15 +28,8 @@ STATISTICS = {  # field of HeadStatistics → panel title
     "to_self": "to itself",
 }
 PATTERN_LETTERS = {"special-token": "S", "positional": "P", "broad": "B", "heterogeneous": "·"}
+TITLED_MARGIN = dict(l=10, r=10, t=40, b=10)  # room above the plot for a title or a legend
 PART_COLORS = {"embeddings": "#74c0fc", "attention": "#1c7ed6", "feed-forward": "#f76707", "pooler": "#adb5bd"}
-
-
-def _layout(figure: go.Figure, height: int, text_scale: float = 1.0) -> go.Figure:
-    """The shared look; ``height`` is given for text_scale 1 and grows with the text."""
-    figure.update_layout(font=scaled_font(text_scale), height=round(height * text_scale),
-                         margin=dict(l=10, r=10, t=round(40 * text_scale), b=10),
-                         plot_bgcolor=WHITE, paper_bgcolor=WHITE)
-    return figure
 
 
 def sweep_figure(families: Sequence[str], shares: Sequence[float], similarities: Sequence[float],
@@ -61,7 +54,7 @@ def sweep_figure(families: Sequence[str], shares: Sequence[float], similarities:
     figure.update_yaxes(title_text="mean cosine similarity to the soft encoder", showgrid=True,
                         gridcolor=GRID, zeroline=False)
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, title_text="rule: "))
-    return _layout(figure, 420, text_scale)
+    return themed(figure, 420, text_scale, margin=TITLED_MARGIN)
 
 
 def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, columns: int = 4, *,
@@ -104,7 +97,7 @@ def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, col
     figure.update_yaxes(autorange="reversed", tickfont_size=round(11 * text_scale))
     figure.update_xaxes(tickfont_size=round(11 * text_scale), tickangle=0, dtick=2)
     figure.update_annotations(font_size=round(13 * text_scale))
-    return _layout(figure, 260 * rows + 60, text_scale)
+    return themed(figure, 260 * rows + 60, text_scale, margin=TITLED_MARGIN)
 
 
 def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1.0) -> go.Figure:
@@ -127,7 +120,7 @@ def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1
     figure.update_yaxes(title_text="share of the first word left", type="log" if keep_rate > 0 else "linear",
                         showgrid=True, gridcolor=GRID, exponentformat="power")
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _layout(figure, 380, text_scale)
+    return themed(figure, 380, text_scale, margin=TITLED_MARGIN)
 
 
 def model_size_figure(counts: Mapping[str, ParameterCount], *, text_scale: float = 1.0) -> go.Figure:
@@ -148,7 +141,7 @@ def model_size_figure(counts: Mapping[str, ParameterCount], *, text_scale: float
     figure.update_xaxes(title_text="parameters (millions)", range=[0, max(totals) * 1.3], showgrid=True,
                         gridcolor=GRID)
     figure.update_yaxes(autorange="reversed")
-    return _layout(figure, 300, text_scale)
+    return themed(figure, 300, text_scale, margin=TITLED_MARGIN)
 
 
 def similarity_graph_figure(graph, height_px: int = 460, *, text_scale: float = 1.0) -> go.Figure:
@@ -181,4 +174,4 @@ def similarity_graph_figure(graph, height_px: int = 460, *, text_scale: float = 
                               bgcolor="#e7f5ff", bordercolor="#1c7ed6", borderwidth=1, borderpad=3)
     figure.update_xaxes(visible=False, range=[-1.35, 1.35])
     figure.update_yaxes(visible=False, range=[-1.2, 1.2], scaleanchor="x")
-    return _layout(figure, height_px, text_scale).update_layout(margin=dict(l=10, r=10, t=10, b=10))
+    return themed(figure, height_px, text_scale)

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from core.lsh.inspection import Arc, QualityPoint
 from figures.attention_figures import GLYPH_WIDTH, fit_heatmap, heatmap_figure
-from figures.theme import GRAPH_BLUE, GRID, WHITE, plain, scaled_font
+from figures.theme import GRAPH_BLUE, GRID, WHITE, plain, themed
 
 # One colour per bucket id (Vega's tableau20, dark and light shades apart, so that the first buckets differ most).
 BUCKET_COLORS = (
@@ -45,15 +45,6 @@ def bucket_colorscale(total_buckets: int) -> list[list]:
         color = bucket_color(bucket)
         scale += [[bucket / total_buckets, color], [(bucket + 1) / total_buckets, color]]
     return scale
-
-
-def _base_layout(figure: go.Figure, height: int, text_scale: float = 1.0, *, margin: dict | None = None,
-                 **layout) -> go.Figure:
-    """The shared look; ``height`` and ``margin`` are given for text_scale 1 and grow with the text."""
-    margin = {side: round(px * text_scale) for side, px in (margin or dict(l=10, r=10, t=10, b=10)).items()}
-    figure.update_layout(font=scaled_font(text_scale), height=round(height * text_scale), margin=margin,
-                         plot_bgcolor=WHITE, paper_bgcolor=WHITE, **layout)
-    return figure
 
 
 def cell_font_px(labels: Sequence[str], width_px: float = STRIP_WIDTH_PX, text_scale: float = 1.0) -> int:
@@ -103,7 +94,7 @@ def buckets_figure(labels: Sequence[str], buckets: np.ndarray, total_buckets: in
     _strip_axes(figure, rounds, length, "position in the sentence", text_scale)
     figure.add_annotation(text=bucket_legend(total_buckets), x=0, xref="paper", xanchor="left", y=1, yref="paper",
                           yanchor="bottom", showarrow=False, font=dict(size=round(13 * text_scale), color="#495057"))
-    return _base_layout(figure, 100 + 62 * rounds, text_scale, margin=dict(l=10, r=10, t=34, b=10))
+    return themed(figure, 100 + 62 * rounds, text_scale, margin=dict(l=10, r=10, t=34, b=10))
 
 
 def bucket_legend(total_buckets: int) -> str:
@@ -181,7 +172,7 @@ def sorted_chunks_figure(
     figure.update_layout(shapes=shapes, annotations=annotations)
     _strip_axes(figure, rounds, length, "slot in the sorted sequence (the rounds run on, row after row)", text_scale)
     figure.update_xaxes(showticklabels=False)
-    return _base_layout(figure, 50 + ROW_PX * rounds, text_scale)
+    return themed(figure, 50 + ROW_PX * rounds, text_scale)
 
 
 def bucket_sizes_figure(sizes: np.ndarray, chunk_length: int, *, text_scale: float = 1.0) -> go.Figure:
@@ -204,7 +195,7 @@ def bucket_sizes_figure(sizes: np.ndarray, chunk_length: int, *, text_scale: flo
                          showlegend=rounds > 1)
     figure.update_yaxes(title_text="tokens", gridcolor=GRID, rangemode="tozero", dtick=max(1, int(sizes.max()) // 6))
     figure.update_xaxes(fixedrange=True)
-    return _base_layout(figure, 320, text_scale)
+    return themed(figure, 320, text_scale)
 
 
 def difference_figure(full: np.ndarray, lsh: np.ndarray, labels: Sequence[str], *,
@@ -281,7 +272,7 @@ def quality_figure(points: Sequence[QualityPoint], k: int, *, highlight: tuple[i
     figure.update_layout(legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"),
                          hovermode="closest")
     figure.update_annotations(font_size=round(15 * text_scale))
-    return _base_layout(figure, 360, text_scale, margin=dict(l=10, r=10, t=40, b=10))
+    return themed(figure, 360, text_scale, margin=dict(l=10, r=10, t=40, b=10))
 
 
 # --- the 2-D toy ---------------------------------------------------------------------------------------------------
@@ -341,7 +332,7 @@ def toy_figure(points: np.ndarray, buckets: np.ndarray, sectors: Sequence[Sequen
     for r in range(rounds):
         figure.update_yaxes(range=[-limit, limit], visible=False, fixedrange=True, scaleanchor=f"x{r + 1 if r else ''}",
                             row=1, col=r + 1)
-    return _base_layout(figure, 380 if rounds > 1 else 460, text_scale, margin=dict(l=5, r=5, t=30, b=5))
+    return themed(figure, 380 if rounds > 1 else 460, text_scale, margin=dict(l=5, r=5, t=30, b=5))
 
 
 def collision_figure(angles_deg: np.ndarray, one_round: np.ndarray, any_round: np.ndarray | None,
@@ -358,7 +349,7 @@ def collision_figure(angles_deg: np.ndarray, one_round: np.ndarray, any_round: n
                         gridcolor=GRID, fixedrange=True)
     figure.update_yaxes(title_text="same bucket", ticksuffix=" %", range=[0, 102], gridcolor=GRID, fixedrange=True)
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return _base_layout(figure, 300, text_scale)
+    return themed(figure, 300, text_scale)
 
 
 # --- scaling ---------------------------------------------------------------------------------------------------
@@ -418,7 +409,7 @@ def scaling_time_figure(rows: Sequence[dict], crossover: float | None, live: Seq
     lengths = sorted({r["length"] for r in timed} | {r["length"] for r in live})
     _log_axes(figure, lengths, TIME_TICKS, "time per call")
     figure.update_xaxes(range=[math.log10(lengths[0]) - 0.12, math.log10(lengths[-1]) + 0.12])
-    return _base_layout(figure, 440, text_scale)
+    return themed(figure, 440, text_scale)
 
 
 def scaling_memory_figure(
@@ -473,7 +464,7 @@ def scaling_memory_figure(
     figure.update_yaxes(range=[math.log10(min(r["lsh_mib"] for r in rows)) - 0.3, math.log10(top) + 0.3])
     widest = max(lengths[-1], budget_lengths[1] if budget_lengths else 0)
     figure.update_xaxes(range=[math.log10(lengths[0]) - 0.15, math.log10(widest) + 0.25])
-    return _base_layout(figure, 440, text_scale)
+    return themed(figure, 440, text_scale)
 
 
 def attention_pair_figures(full: np.ndarray, lsh: np.ndarray, labels: Sequence[str], *,
@@ -509,4 +500,4 @@ def focus_figure(labels: Sequence[str], full_row: np.ndarray, lsh_row: np.ndarra
                         tickfont_size=tick_px, tickangle=0 if sum(map(len, labels)) <= 40 else -50)
     figure.update_yaxes(title_text=f"weight from “{names[focus]}”", gridcolor=GRID, rangemode="tozero",
                         fixedrange=True)
-    return _base_layout(figure, 320, text_scale)
+    return themed(figure, 320, text_scale)

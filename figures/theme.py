@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+import plotly.graph_objects as go
+
 FONT_FAMILY = 'system-ui, "Helvetica Neue", Arial, sans-serif'
 FONT_PX = 14
 INK = "#212529"  # text
@@ -36,6 +38,24 @@ def scaled_font(text_scale: float = 1.0) -> dict:
 def scaled_margin(margin: dict, text_scale: float) -> dict:
     """A figure margin whose sides (px) grow with the text they hold (presentation mode: 1.25)."""
     return {side: value * text_scale if side in "lrtb" else value for side, value in margin.items()}
+
+
+def base_layout(text_scale: float = 1.0) -> dict:
+    """The layout every figure shares: the theme's font (scaled) on a white plot and paper."""
+    return dict(font=scaled_font(text_scale), plot_bgcolor=WHITE, paper_bgcolor=WHITE)
+
+
+def themed(figure: go.Figure, height: float | None = None, text_scale: float = 1.0, *, margin: dict | None = None,
+           **layout) -> go.Figure:
+    """Give ``figure`` the shared look: the theme's font and white plot and paper, with ``height`` (px) and ``margin``
+    (default 10 px a side) given for text scale 1 and grown with the text; ``layout`` adds or overrides settings."""
+    figure.update_layout(
+        **base_layout(text_scale),
+        margin=scaled_margin(margin or dict(l=10, r=10, t=10, b=10), text_scale),
+        **({} if height is None else {"height": round(height * text_scale)}),
+        **layout,
+    )
+    return figure
 
 
 def figure_config(image_format: str = "png", filename: str = "figure") -> dict:

@@ -1,8 +1,8 @@
 """Clicks on the attention page's overview of all heads, handled outside the page script.
 
-Streamlit keeps the on_select callback of every run's overview chart (its widget id changes with the figure), and a
-function defined in the page script holds that run's globals — the model's whole output. This module's callback,
-bound with functools.partial, holds nothing but the number of heads.
+Streamlit keeps the on_select callback of every run's overview chart (its widget id changes with the figure), so a
+callback defined in the page script would keep every run's output alive (ui/bound_widgets.py, rule 3). This
+module's callback, bound with functools.partial, holds nothing but the number of heads.
 """
 
 import streamlit as st

@@ -68,11 +68,6 @@ class Tokenized:
         """Token positions of each word, in order: the input of core.analysis.graph.word_attention."""
         return [word.tokens for word in self.words]
 
-    @property
-    def sentence_b_start(self) -> int | None:
-        """Position of the second sentence's first token, or None for a single sentence."""
-        return next((i for i, sentence in enumerate(self.sentences) if sentence == 1), None)
-
 
 def _readable(token: str) -> str:
     for marker in _BYTE_LEVEL_SPACE:

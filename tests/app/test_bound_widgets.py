@@ -24,3 +24,45 @@ def test_a_choice_beyond_a_smaller_model_is_brought_back_within_it(before, after
     app = AppTest.from_function(page, args=before).run()
     assert not app.exception
     assert (app.session_state["layer"], app.session_state["head"]) == after
+
+
+# --- rule 3: what a page-defined function holds ----------------------------------------------------------------------
+
+HOLDER = '''
+import gc
+import weakref
+
+import plotly.graph_objects as go
+import streamlit as st
+
+
+class Output:  # stands for a run's model output, a global of the page script
+    pass
+
+
+output = Output()
+runs = st.session_state.setdefault("runs", [])
+gc.collect()
+st.session_state["alive"] = sum(run() is not None for run in runs)  # earlier runs' outputs, between runs
+runs.append(weakref.ref(output))
+labels = {0: "zero", 1: "one"}
+if "{widget}" == "format_func":
+    st.selectbox("pick", [0, 1], key="pick", format_func=lambda option: labels[option])
+elif "{widget}" == "mapping":
+    st.selectbox("pick", [0, 1], key="pick", format_func=labels.get)
+elif "{widget}" == "chart":
+    st.plotly_chart(go.Figure(go.Bar(y=[len(runs), 1])), key="chart", on_select=lambda: None)
+'''
+
+
+@pytest.mark.parametrize(("widget", "alive"), [
+    ("mapping", 0),  # a mapping's method holds the mapping only
+    ("format_func", 1),  # a page-defined label function keeps the last run until the next one
+    ("chart", 5),  # a page-defined on_select of a changing chart keeps every run
+])
+def test_a_page_defined_function_keeps_its_runs_output_alive(widget, alive):
+    app = AppTest.from_string(HOLDER.replace("{widget}", widget))
+    for _ in range(6):
+        app.run()
+    assert not app.exception
+    assert app.session_state["alive"] == alive

@@ -36,7 +36,7 @@ def test_special_tokens_are_words_of_their_own(bundled_model):
 def test_sentence_pair_marks_both_sentences(bundled_model):
     tokenized = bundled_model.tokenize("First one.", "Second one.")
     assert tokenized.tokens.count("[SEP]") == 2
-    start = tokenized.sentence_b_start
+    start = tokenized.sentences.index(1)
     assert tokenized.tokens[start] == "second"
     assert tokenized.token_type_ids[start:] == (1,) * (len(tokenized) - start)
     second = [word for word in tokenized.words if word.sentence == 1]
