@@ -31,9 +31,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from core.railway.congestion_models import MODELS  # noqa: E402
 from core.railway.network import RailwayNetwork, load_bundled_network  # noqa: E402
 from core.railway.simulator import CongestionSimulator  # noqa: E402
-from core.railway.training import CLOSED_LINK, EVALUATIONS, ROW_NAMES, mean_scores, run_experiment  # noqa: E402
+from core.railway.training import CLOSED_LINK, EVALUATIONS, mean_scores, run_experiment  # noqa: E402
 
 SEEDS = (0, 1, 2)
 DAYS = 400
@@ -56,10 +57,10 @@ def simulator_seconds(network: RailwayNetwork) -> float:
 def print_table(scores: dict[tuple[str, str], tuple[float, float]]) -> None:
     """One row per model, one column per evaluation: R² / MAE, or n/a where the model does not apply."""
     print(f"{'':12}" + "".join(f"{evaluation:>22}" for evaluation in EVALUATIONS))
-    for row, name in ROW_NAMES.items():
+    for row, model in MODELS.items():
         cells = (scores.get((row, evaluation)) for evaluation in EVALUATIONS)
         texts = ("n/a" if cell is None else f"{cell[0]:.3f} / {cell[1]:5.1f}" for cell in cells)
-        print(f"{name:12}" + "".join(f"{text:>22}" for text in texts))
+        print(f"{model.name:12}" + "".join(f"{text:>22}" for text in texts))
 
 
 def main() -> None:
@@ -82,7 +83,7 @@ def main() -> None:
         print(f"\nseed {seed}, {time.perf_counter() - started:.0f} s; held-out stations: {held_out}")
         print("R² / MAE (crowding %-points)")
         print_table(mean_scores([run]))
-        seconds = ", ".join(f"{ROW_NAMES[kind]} {value:.2f} s" for kind, value in run.train_seconds.items())
+        seconds = ", ".join(f"{MODELS[kind].name} {value:.2f} s" for kind, value in run.train_seconds.items())
         print(f"training, {EPOCHS} epochs on held-out days: {seconds}")
         runs.append(run)
 

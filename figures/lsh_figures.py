@@ -376,12 +376,26 @@ MEMORY_TICKS = ((1, "1 MiB"), (16, "16 MiB"), (256, "256 MiB"), (4096, "4 GiB"),
                 (1_048_576, "1 TiB"), (16_777_216, "16 TiB"))
 
 
-def _live_trace(live: Sequence[dict], field: str, name: str, color: str, symbol: str) -> go.Scatter | None:
-    measured = [row for row in live if row.get(field) is not None]
-    if not measured:
-        return None
-    return go.Scatter(x=[row["length"] for row in measured], y=[row[field] for row in measured], mode="markers",
-                      name=name, marker=dict(symbol=symbol, size=13, color=color, line=dict(width=2.5)))
+def _table_trace(rows: Sequence[dict], field: str, name: str, color: str, hover: str, *,
+                 formula: bool = False) -> go.Scatter:
+    """One column of the benchmark table against L: a solid line with markers where measured, dashed for a formula."""
+    return go.Scatter(x=[row["length"] for row in rows], y=[row[field] for row in rows],
+                      mode="lines" if formula else "lines+markers", name=name, hovertemplate=hover,
+                      line=dict(color=color, width=2 if formula else 3, dash="dash" if formula else None),
+                      marker=dict(size=8))
+
+
+def _add_live_traces(figure: go.Figure, live: Sequence[dict], unit: str) -> None:
+    """The ``live`` rows (this machine, now) of full and LSH attention's ``full_<unit>`` and ``lsh_<unit>`` as open
+    markers; a kind without a measurement adds nothing."""
+    for kind, name, color, symbol in (("full", "full, measured now", FULL_COLOR, "circle-open"),
+                                      ("lsh", "LSH, measured now", GRAPH_BLUE, "diamond-open")):
+        field = f"{kind}_{unit}"
+        measured = [row for row in live if row.get(field) is not None]
+        if measured:
+            figure.add_trace(go.Scatter(x=[row["length"] for row in measured], y=[row[field] for row in measured],
+                                        mode="markers", name=name,
+                                        marker=dict(symbol=symbol, size=13, color=color, line=dict(width=2.5))))
 
 
 def scaling_time_figure(rows: Sequence[dict], crossover: float | None, live: Sequence[dict] = (), *,
@@ -390,17 +404,10 @@ def scaling_time_figure(rows: Sequence[dict], crossover: float | None, live: Seq
     crossover marked; ``live`` rows (this machine, now) as open markers."""
     timed = [row for row in rows if row["full_ms"] is not None and row["lsh_ms"] is not None]
     figure = go.Figure([
-        go.Scatter(x=[r["length"] for r in timed], y=[r["full_ms"] for r in timed], mode="lines+markers",
-                   name="full attention", line=dict(color=FULL_COLOR, width=3), marker=dict(size=8),
-                   hovertemplate="%{y:,.1f} ms"),
-        go.Scatter(x=[r["length"] for r in timed], y=[r["lsh_ms"] for r in timed], mode="lines+markers",
-                   name="LSH attention", line=dict(color=GRAPH_BLUE, width=3), marker=dict(size=8),
-                   hovertemplate="%{y:,.1f} ms"),
+        _table_trace(timed, "full_ms", "full attention", FULL_COLOR, "%{y:,.1f} ms"),
+        _table_trace(timed, "lsh_ms", "LSH attention", GRAPH_BLUE, "%{y:,.1f} ms"),
     ])
-    for trace in (_live_trace(live, "full_ms", "full, measured now", FULL_COLOR, "circle-open"),
-                  _live_trace(live, "lsh_ms", "LSH, measured now", GRAPH_BLUE, "diamond-open")):
-        if trace is not None:
-            figure.add_trace(trace)
+    _add_live_traces(figure, live, "ms")
     if crossover is not None:
         figure.add_vline(x=crossover, line=dict(color=MARK_COLOR, dash="dash", width=2))
         figure.add_annotation(x=math.log10(crossover), y=1, yref="paper", yanchor="top", xanchor="right",
@@ -429,20 +436,12 @@ def scaling_memory_figure(
     if measured and formula:
         formula = [measured[-1], *formula]  # the dashed line continues the solid one
     figure = go.Figure([
-        go.Scatter(x=[r["length"] for r in measured], y=[r["full_mib"] for r in measured], mode="lines+markers",
-                   name="full attention (measured)", line=dict(color=FULL_COLOR, width=3), marker=dict(size=8),
-                   hovertemplate="%{y:,.1f} MiB"),
-        go.Scatter(x=[r["length"] for r in formula], y=[r["full_mib"] for r in formula], mode="lines",
-                   name="full attention (2·L²·4 bytes, not run)", line=dict(color=FULL_COLOR, width=2, dash="dash"),
-                   hovertemplate="%{y:,.0f} MiB"),
-        go.Scatter(x=[r["length"] for r in rows], y=[r["lsh_mib"] for r in rows], mode="lines+markers",
-                   name="LSH attention (measured)", line=dict(color=GRAPH_BLUE, width=3), marker=dict(size=8),
-                   hovertemplate="%{y:,.1f} MiB"),
+        _table_trace(measured, "full_mib", "full attention (measured)", FULL_COLOR, "%{y:,.1f} MiB"),
+        _table_trace(formula, "full_mib", "full attention (2·L²·4 bytes, not run)", FULL_COLOR, "%{y:,.0f} MiB",
+                     formula=True),
+        _table_trace(rows, "lsh_mib", "LSH attention (measured)", GRAPH_BLUE, "%{y:,.1f} MiB"),
     ])
-    for trace in (_live_trace(live, "full_mib", "full, measured now", FULL_COLOR, "circle-open"),
-                  _live_trace(live, "lsh_mib", "LSH, measured now", GRAPH_BLUE, "diamond-open")):
-        if trace is not None:
-            figure.add_trace(trace)
+    _add_live_traces(figure, live, "mib")
     figure.add_hline(y=cap_mib, line=dict(color="#c92a2a", width=1.5))
     figure.add_annotation(x=0, xref="paper", xanchor="left", y=math.log10(cap_mib), yanchor="top",
                           text=f"benchmark cap {cap_mib / 1024:g} GiB", showarrow=False,

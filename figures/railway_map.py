@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.railway.network import RailwayNetwork
-from figures.theme import INK, WHITE, plain, scaled_font, scaled_margin
+from figures.theme import INK, WHITE, base_layout, plain, scaled_margin
 
 LINE_COLOURS = {  # JR East's line colours
     "Yamanote": "#80c241",
@@ -365,11 +365,9 @@ def _map_layout(
     figure.update_xaxes(range=x_range, constrain="domain", **axes)
     figure.update_yaxes(range=y_range, scaleanchor="x", scaleratio=1, constrain="domain", **axes)
     figure.update_layout(
-        font=scaled_font(text_scale),
+        **base_layout(text_scale),
         height=height_px,
         margin=margin,
-        plot_bgcolor=WHITE,
-        paper_bgcolor=WHITE,
         hovermode="closest",
         dragmode="pan",
         legend=dict(orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="bottom", yref="container",
@@ -562,9 +560,9 @@ def spread_figure(
         suffix = "" if layer == 0 else str(layer + 1)
         figure.update_yaxes(visible=False, fixedrange=True, scaleanchor=f"x{suffix}", scaleratio=1,
                             constrain="domain", row=1, col=layer + 1)
-    figure.update_layout(font=scaled_font(text_scale), height=height_px,
-                         margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale), plot_bgcolor=WHITE,
-                         paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale))
+    figure.update_layout(**base_layout(text_scale), height=height_px,
+                         margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale),
+                         hoverlabel=dict(font_size=15 * text_scale))
     figure.update_annotations(font_size=16 * text_scale)  # the panels' titles
     return figure
 
@@ -620,8 +618,8 @@ def embedding_figure(
     figure.update_xaxes(range=list(ranges[:, 0]), title="dimension 1", **axes)
     figure.update_yaxes(range=list(ranges[:, 1]), title="dimension 2", **axes)
     figure.update_layout(  # the legend above the plot (its margin grows to hold it), the axis titles below and left
-        font=scaled_font(text_scale), height=height_px, margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
-        plot_bgcolor=WHITE, paper_bgcolor=WHITE, hoverlabel=dict(font_size=15 * text_scale),
+        **base_layout(text_scale), height=height_px, margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
+        hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom", font=dict(size=13 * text_scale)),
     )
     return figure

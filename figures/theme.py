@@ -49,12 +49,10 @@ def themed(figure: go.Figure, height: float | None = None, text_scale: float = 1
            **layout) -> go.Figure:
     """Give ``figure`` the shared look: the theme's font and white plot and paper, with ``height`` (px) and ``margin``
     (default 10 px a side) given for text scale 1 and grown with the text; ``layout`` adds or overrides settings."""
-    figure.update_layout(
-        **base_layout(text_scale),
-        margin=scaled_margin(margin or dict(l=10, r=10, t=10, b=10), text_scale),
-        **({} if height is None else {"height": round(height * text_scale)}),
-        **layout,
-    )
+    shared = {**base_layout(text_scale), "margin": scaled_margin(margin or dict(l=10, r=10, t=10, b=10), text_scale)}
+    if height is not None:
+        shared["height"] = round(height * text_scale)
+    figure.update_layout({**shared, **layout})
     return figure
 
 

@@ -1,5 +1,6 @@
 """Streamlit glue for the station-congestion page: the network in use (bundled or uploaded), the simulated world,
-trained experiments kept per settings, training with live progress, and cached embeddings."""
+trained experiments kept per settings, training with live progress, the what-if buttons' callbacks, and cached
+embeddings."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import networkx as nx
 import numpy as np
 import streamlit as st
 
+from core.railway.congestion_models import MODELS
 from core.railway.exploration import (
     World,
     busiest_closable_link,
@@ -22,12 +24,21 @@ from core.railway.exploration import (
     untrained_embedding,
 )
 from core.railway.network import NetworkDataError, RailwayNetwork, load_bundled_network, load_network
-from core.railway.training import CLOSED_LINK, EVALUATIONS, TRAINING_RUNS, Experiment, Progress, run_experiment
+from core.railway.training import (
+    CLOSED_LINK,
+    EPOCHS,
+    EVALUATIONS,
+    TRAINING_RUNS,
+    Experiment,
+    Progress,
+    run_experiment,
+)
 
 MAX_UPLOAD_BYTES = 1_000_000
 MIN_STATIONS, MAX_STATIONS = 5, 120  # fewer cannot be split into train and test; more make the simulator slow
 STORED_EXPERIMENTS = 4  # trained experiments kept per process (each a few MB)
 BUNDLED_LABEL = "JR Yamanote loop + Chūō lines (bundled)"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -47,20 +58,19 @@ class TrainingSettings:
 
     seed: int = 0
     days: int = 200
-    epochs: int = 200
+    epochs: int = EPOCHS
 
 
 @dataclass
 class LossHistory:
-    """Progress reports of run_experiment, kept as loss curves per (model name, evaluation)."""
+    """Progress reports of run_experiment, kept as loss curves per (model kind, evaluation)."""
 
     epochs: int
     curves: dict[tuple[str, str], list[tuple[int, float, float]]] = field(default_factory=dict)
 
-    def add(self, task: str, progress: Progress) -> None:
-        """Record a report for a task named "MODEL · evaluation"."""
-        model, _, evaluation = task.partition(" · ")
-        self.curves.setdefault((model, evaluation), []).append(
+    def add(self, kind: str, evaluation: str, progress: Progress) -> None:
+        """Record a report of one model kind training for one evaluation."""
+        self.curves.setdefault((kind, evaluation), []).append(
             (progress.epoch, progress.train_loss, progress.test_loss)
         )
 
@@ -73,9 +83,9 @@ class LossHistory:
         """The task trained last, for the progress text."""
         if not self.curves:
             return "starting"
-        model, evaluation = list(self.curves)[-1]
-        epoch = self.curves[model, evaluation][-1][0]
-        return f"{model} on {evaluation}: epoch {epoch} of {self.epochs}"
+        kind, evaluation = list(self.curves)[-1]
+        epoch = self.curves[kind, evaluation][-1][0]
+        return f"{MODELS[kind].name} on {evaluation}: epoch {epoch} of {self.epochs}"
 
 
 @dataclass(frozen=True)
@@ -168,8 +178,8 @@ def train_run(
         return kept
     history = LossHistory(settings.epochs)
 
-    def report(task: str, progress: Progress) -> None:
-        history.add(task, progress)
+    def report(kind: str, evaluation: str, progress: Progress) -> None:
+        history.add(kind, evaluation, progress)
         on_progress(history)
 
     closed = () if choice.closed_link is None else (choice.closed_link,)
@@ -185,10 +195,25 @@ def train_run(
 
 
 def shown_scores(run: TrainedRun, has_closed_link: bool) -> tuple[dict[tuple[str, str], tuple[float, float]], list]:
-    """(row, evaluation) → (R², MAE) and the evaluations to show (no topology change when nothing could close)."""
+    """(kind, evaluation) → (R², MAE) and the evaluations to show (no topology change when nothing could close)."""
     scores = {key: (value.r2, value.mae) for key, value in run.experiment.scores.items()}
     evaluations = [e for e in EVALUATIONS if has_closed_link or e != "topology change"]
     return {key: value for key, value in scores.items() if key[1] in evaluations}, evaluations
+
+
+def day_label(day: int) -> str:
+    """A simulated day for people: "day 3 · Wed"."""
+    return f"day {day + 1} · {WEEKDAYS[day % 7]}"
+
+
+def raise_boardings(stations: list[int], factor: float) -> None:
+    """A what-if button's callback: raise the boardings at these stations by ``factor``."""
+    st.session_state["stations_raise"], st.session_state["stations_factor"] = list(stations), factor
+
+
+def reset_scenario() -> None:
+    """The "back to normal" button's callback: no boardings raised, no link closed."""
+    st.session_state["stations_raise"], st.session_state["stations_close"] = [], []
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

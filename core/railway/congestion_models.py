@@ -1,6 +1,8 @@
 """Models that predict each station's crowding from the day's boardings: two GCNs, a graph-blind MLP and a ridge.
 
-All three neural models read the same node features and differ only in their layers (σ = ReLU between layers):
+``MODELS`` names them once (kind → display name, what it reads, whether it is neural); the page, the figures and the
+benchmark take names from there. All three neural models read the same node features and differ only in their layers
+(σ = ReLU between layers; ``DEFAULT_LAYERS`` of them, ``DEFAULT_HIDDEN`` units wide):
 
 - ``"gcn"``, the pure GCN of eq. 2.1 (Kipf & Welling):     H' = σ(Â H W + b), Â symmetric-normalised A + I;
 - ``"gcn_skip"``, a GCN with a separate self weight:       H' = σ(H W_self + Â H W_neigh + b);
@@ -27,7 +29,27 @@ from torch import Tensor, nn
 from core.gnn.gcn import GraphConvolution
 from core.railway.network import RailwayNetwork
 
-MODEL_NAMES = {"gcn": "GCN", "gcn_skip": "GCN + skip", "mlp": "MLP"}
+
+@dataclass(frozen=True)
+class ModelKind:
+    """What a model is called and what it reads to predict a station's crowding."""
+
+    name: str  # for people: a table's column, a legend, a button
+    reads: str  # a predicate, after "the {name} …"
+    neural: bool = True  # built by build_model and trained by gradient descent (a loss curve); False: closed form
+
+
+MODELS = {  # kind → ModelKind; the kind names the model in scores, loss curves, what-ifs and permalinks
+    "gcn": ModelKind("GCN", "reads each station's boardings and its neighbours' through one weight"),
+    "gcn_skip": ModelKind("GCN + skip", "reads the same, with a separate weight for the station itself"),
+    "mlp": ModelKind("MLP", "reads a station's own boardings only"),
+    "ridge": ModelKind(
+        "ridge", "is a linear regression fitted station by station on every station's boardings", neural=False
+    ),
+}
+NEURAL_MODELS = tuple(kind for kind, model in MODELS.items() if model.neural)  # the kinds build_model makes
+DEFAULT_LAYERS = 3  # a GCN's prediction reads the boardings up to this many stops away
+DEFAULT_HIDDEN = 32  # units in each hidden layer
 FEATURES = ("boardings / 100k", "ln(boardings / 100k)", "links")
 BOARDINGS_UNIT = 100_000.0  # passengers
 CROWDING_UNIT = 100.0  # %: the models predict crowding / 100, the share of capacity
@@ -66,7 +88,7 @@ class NodeLinear(nn.Linear):
         return super().forward(x)
 
 
-LAYERS = {
+LAYERS = {  # neural kind → its layer (in_features, out_features)
     "gcn": lambda n_in, n_out: GraphConvolution(n_in, n_out, normalization="symmetric"),
     "gcn_skip": SkipGraphConvolution,
     "mlp": NodeLinear,
@@ -74,12 +96,12 @@ LAYERS = {
 
 
 class CongestionModel(nn.Module):
-    """``layers`` layers of one kind ("gcn", "gcn_skip" or "mlp"), ReLU between them, one output per station."""
+    """``layers`` layers of one kind (one of NEURAL_MODELS), ReLU between them, one output per station."""
 
-    def __init__(self, kind: str, hidden: int = 32, layers: int = 3) -> None:
+    def __init__(self, kind: str, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS) -> None:
         super().__init__()
         if kind not in LAYERS:
-            raise ValueError(f"kind must be one of {tuple(LAYERS)}, not {kind!r}")
+            raise ValueError(f"kind must be one of {NEURAL_MODELS}, not {kind!r}")
         widths = [len(FEATURES)] + [hidden] * (layers - 1) + [1]
         self.layers = nn.ModuleList(LAYERS[kind](n_in, n_out) for n_in, n_out in zip(widths, widths[1:]))
 
@@ -95,7 +117,9 @@ class CongestionModel(nn.Module):
         return h.reshape(days, stations)
 
 
-def build_model(kind: str, seed: int, hidden: int = 32, layers: int = 3) -> CongestionModel:
+def build_model(
+    kind: str, seed: int, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS
+) -> CongestionModel:
     """A freshly initialised model; the seed fixes its initial weights."""
     torch.manual_seed(seed)
     return CongestionModel(kind, hidden, layers)

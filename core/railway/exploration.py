@@ -30,6 +30,8 @@ from core.railway.network import RailwayNetwork
 from core.railway.simulator import Congestion, CongestionSimulator, Demand, close_links
 from core.railway.training import Split, held_out_days
 
+KIPF_WIDTHS = (4, 4, 2)  # the untrained GCN's layer widths: two hidden layers of 4, a 2-D output
+
 
 @dataclass(frozen=True)
 class World:
@@ -147,7 +149,7 @@ def spread(network: RailwayNetwork, station: int, layers: int) -> np.ndarray:
 
 
 def untrained_embedding(
-    edge_index: np.ndarray, num_nodes: int, seed: int, widths: Sequence[int] = (4, 4, 2)
+    edge_index: np.ndarray, num_nodes: int, seed: int, widths: Sequence[int] = KIPF_WIDTHS
 ) -> np.ndarray:
     """(nodes, 2) output of a randomly initialised GCN (seeded) with X = I and tanh after every layer (Kipf 2016)."""
     generator_state = torch.random.get_rng_state()

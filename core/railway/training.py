@@ -1,7 +1,7 @@
 """Training and evaluating the congestion models: splits, full-batch Adam, R² and MAE, and the whole experiment.
 
-Splits (``Split``): held-out days (train on three quarters of the days, test on the rest, every station),
-held-out stations (the same days, and the labels of a quarter of the stations hidden during training: the model
+Splits (``Split``): held-out days (test on a random ``TEST_SHARE`` of the days, train on the rest, every station),
+held-out stations (the same days, and the labels of a ``TEST_SHARE`` of the stations hidden during training: the model
 sees their boardings as inputs but never their crowding) and a topology change (the models trained on the intact
 network re-predict the test days after a link is closed, from the changed edges and without retraining, against the
 simulator's re-assignment). The negative control trains and tests on held-out stations with the platform-crowding
@@ -9,13 +9,18 @@ label, which only the station's own boardings drive.
 
 Metrics, in crowding percentage points: R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² pooled over the test days × test
 stations, MAE = mean |y − ŷ|, and both per station over the test days.
+
+``EVALUATIONS`` names the four evaluations once (key → short name, what it tests, whether the models train for it);
+scores and loss curves are keyed by (model kind, evaluation key).
 """
 
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from functools import partial
 
 import numpy as np
@@ -23,7 +28,7 @@ import torch
 
 from core.railway.congestion_models import (
     CROWDING_UNIT,
-    MODEL_NAMES,
+    NEURAL_MODELS,
     CongestionModel,
     build_model,
     fit_ridge,
@@ -34,10 +39,44 @@ from core.railway.network import RailwayNetwork
 from core.railway.simulator import Congestion, CongestionSimulator, Demand, close_links
 
 CLOSED_LINK = ("JY17", "JY18")  # Shinjuku–Yoyogi: trains between them re-route via Yotsuya and Sendagaya
-EVALUATIONS = ("held-out days", "held-out stations", "topology change", "control")
-TRAINED_FOR = ("held-out days", "held-out stations", "control")  # each neural model is trained once for each…
-TRAINING_RUNS = len(MODEL_NAMES) * len(TRAINED_FOR)  # …and the topology change reuses the held-out days' model
-ROW_NAMES = {**MODEL_NAMES, "ridge": "ridge"}
+TEST_SHARE = 0.25  # of the days, held out for testing; and of the stations, whose labels training never sees
+EPOCHS = 200
+VULGAR_FRACTIONS = {Fraction(unicodedata.numeric(c)).limit_denominator(10): c for c in "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"}
+
+
+def fraction_text(share: float) -> str:
+    """A share as a fraction for people: 0.25 → "¼" (Unicode's own character where it has one), 0.3 → "3/10"."""
+    fraction = Fraction(share).limit_denominator(100)
+    return VULGAR_FRACTIONS.get(fraction, f"{fraction.numerator}/{fraction.denominator}")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One way of testing the models, in words."""
+
+    name: str  # short: a table's row, a loss panel's title
+    question: str  # what it tests, in a sentence
+    trains: bool = True  # each neural model trains for it; False: it reuses the models trained on held-out days
+
+
+EVALUATIONS = {  # key → Evaluation; the key names the evaluation in scores, loss curves and progress
+    "held-out days": Evaluation(
+        "new days", f"Trained on {fraction_text(1 - TEST_SHARE)} of the days, tested on the other days, every station."
+    ),
+    "held-out stations": Evaluation(
+        "unseen stations",
+        f"The crowding of {fraction_text(TEST_SHARE)} of the stations is hidden in training; tested on those stations.",
+    ),
+    "topology change": Evaluation(
+        "a link closed", "Trained on the intact network, tested after a link closes, no retraining.", trains=False
+    ),
+    "control": Evaluation(
+        "control: own boardings",
+        "Negative control: a label driven only by the station's own boardings (platform crowding), unseen stations.",
+    ),
+}
+TRAINED_FOR = tuple(key for key, evaluation in EVALUATIONS.items() if evaluation.trains)
+TRAINING_RUNS = len(NEURAL_MODELS) * len(TRAINED_FOR)  # each neural model is trained once for each
 
 
 @dataclass(frozen=True)
@@ -58,14 +97,14 @@ def _partition(count: int, test_share: float, rng: np.random.Generator) -> tuple
     return np.sort(order[tests:]), np.sort(order[:tests])
 
 
-def held_out_days(days: int, stations: int, rng: np.random.Generator, test_share: float = 0.25) -> Split:
+def held_out_days(days: int, stations: int, rng: np.random.Generator, test_share: float = TEST_SHARE) -> Split:
     """Test on unseen days; every station trains and tests."""
     train_days, test_days = _partition(days, test_share, rng)
     every = np.arange(stations)
     return Split("held-out days", train_days, test_days, every, every)
 
 
-def held_out_stations(days_split: Split, rng: np.random.Generator, test_share: float = 0.25) -> Split:
+def held_out_stations(days_split: Split, rng: np.random.Generator, test_share: float = TEST_SHARE) -> Split:
     """The same days, and a share of the stations whose labels are hidden in training and tested."""
     train_stations, test_stations = _partition(len(days_split.train_stations), test_share, rng)
     return replace(days_split, name="held-out stations", train_stations=train_stations, test_stations=test_stations)
@@ -104,7 +143,7 @@ def train(
     boardings: np.ndarray,
     crowding: np.ndarray,
     split: Split,
-    epochs: int = 200,
+    epochs: int = EPOCHS,
     learning_rate: float = 0.03,
     progress: Callable[[Progress], None] | None = None,
     progress_every: int = 10,
@@ -168,8 +207,8 @@ class Experiment:
     intact: Congestion  # every day on the intact network
     closed: Congestion  # the same boardings, re-assigned on the closed network
     splits: dict[str, Split]  # "held-out days", "held-out stations"
-    models: dict[str, CongestionModel]  # kind → trained on held-out days with the crowding label (for what-ifs)
-    scores: dict[tuple[str, str], Scores]  # (kind or "ridge", one of EVALUATIONS); absent where it does not apply
+    models: dict[str, CongestionModel]  # neural kind → trained on held-out days with the crowding label (what-ifs)
+    scores: dict[tuple[str, str], Scores]  # (kind, evaluation), both keys; absent where the model does not apply
     train_seconds: dict[str, float]  # kind → seconds to train it on held-out days
 
 
@@ -177,12 +216,13 @@ def run_experiment(
     network: RailwayNetwork,
     seed: int,
     days: int = 400,
-    epochs: int = 200,
+    epochs: int = EPOCHS,
     closed_links: Sequence[tuple[str, str]] = (CLOSED_LINK,),
     simulator: CongestionSimulator = CongestionSimulator(),
-    progress: Callable[[str, Progress], None] | None = None,
+    progress: Callable[[str, str, Progress], None] | None = None,
 ) -> Experiment:
-    """Simulate a world, train every model on every split, and score them; ``progress(task, Progress)`` as they train.
+    """Simulate a world, train every model on every split, and score them; ``progress(kind, evaluation, Progress)``
+    as they train.
 
     The ridge runs where it applies: held-out days, and the topology change, to which it is blind (it predicts the
     intact network's crowding). It cannot predict a station whose labels it never saw: no held-out stations, no
@@ -204,10 +244,10 @@ def run_experiment(
     }
     tasks = [(evaluation, *label_and_split[evaluation]) for evaluation in TRAINED_FOR]  # (evaluation, label, split)
     models, scores, train_seconds = {}, {}, {}
-    for kind, name in MODEL_NAMES.items():
+    for kind in NEURAL_MODELS:
         for evaluation, label, split in tasks:
             model = build_model(kind, seed)
-            report = None if progress is None else partial(progress, f"{name} · {evaluation}")
+            report = None if progress is None else partial(progress, kind, evaluation)
             started = time.perf_counter()
             train(model, network, boardings, label, split, epochs, progress=report)
             seconds = time.perf_counter() - started
@@ -226,7 +266,7 @@ def run_experiment(
 
 
 def mean_scores(experiments: Sequence[Experiment]) -> dict[tuple[str, str], tuple[float, float]]:
-    """(row, evaluation) → (R², MAE), each the mean over the experiments (seeds)."""
+    """(kind, evaluation) → (R², MAE), each the mean over the experiments (seeds)."""
     means = {}
     for key in experiments[0].scores:
         scores = [run.scores[key] for run in experiments]

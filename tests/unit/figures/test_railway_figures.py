@@ -367,19 +367,20 @@ def test_markdown_from_users_is_shown_literally():
 
 
 def test_loss_curves_have_a_solid_test_and_a_dotted_train_line_per_model_and_panel():
-    history = {(model, evaluation): [(10, 0.5, 0.6), (20, 0.2, 0.3)]
-               for model in ("GCN", "GCN + skip", "MLP") for evaluation in ("held-out days", "held-out stations",
-                                                                            "control")}
+    history = {(kind, evaluation): [(10, 0.5, 0.6), (20, 0.2, 0.3)]
+               for kind in ("gcn", "gcn_skip", "mlp") for evaluation in ("held-out days", "held-out stations",
+                                                                        "control")}
     figure = loss_figure(history, epochs=20)
     assert len(figure.data) == 18
     assert [trace.line.dash for trace in figure.data[:2]] == [None, "dot"]
     assert figure.layout.yaxis.type == "log"
-    assert sum(trace.showlegend for trace in figure.data) == 3
+    assert [trace.name for trace in figure.data if trace.showlegend] == ["GCN", "GCN + skip", "MLP"]
+    assert len({trace.line.color for trace in figure.data}) == 3  # one colour per model, in both of its lines
 
 
 @pytest.mark.parametrize("text_scale", [1.0, PRESENTING])
 def test_the_loss_legend_sits_in_the_top_margin_above_the_panel_titles(text_scale):
-    figure = loss_figure({("GCN", "held-out days"): [(10, 0.5, 0.6)]}, epochs=20, text_scale=text_scale)
+    figure = loss_figure({("gcn", "held-out days"): [(10, 0.5, 0.6)]}, epochs=20, text_scale=text_scale)
     legend, titles = figure.layout.legend, figure.layout.annotations
     assert legend.yref == "container" and legend.y == 1.0 and legend.yanchor == "top"  # the figure's top edge
     assert [title.text for title in titles] == ["new days", "unseen stations", "control:<br>own boardings"]
@@ -389,8 +390,9 @@ def test_the_loss_legend_sits_in_the_top_margin_above_the_panel_titles(text_scal
 
 
 def test_the_change_chart_puts_the_biggest_true_change_on_top():
-    figure = change_figure(["A", "B", "<C>"], np.array([1.0, -9.0, 4.0]), {"GCN + skip": np.array([0.5, -2.0, 3.0])},
+    figure = change_figure(["A", "B", "<C>"], np.array([1.0, -9.0, 4.0]), {"gcn_skip": np.array([0.5, -2.0, 3.0])},
                            top=2)
     truth, model = figure.data
+    assert model.name == "GCN + skip"
     assert list(truth.y) == ["&lt;C&gt;", "B"]  # plotly draws the last category on top
     assert list(truth.x) == [4.0, -9.0] and list(model.x) == [3.0, -2.0]

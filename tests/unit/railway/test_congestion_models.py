@@ -6,7 +6,17 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from core.railway.congestion_models import build_model, fit_ridge, predict, sensitivity
+from core.railway.congestion_models import (
+    DEFAULT_HIDDEN,
+    DEFAULT_LAYERS,
+    LAYERS,
+    MODELS,
+    NEURAL_MODELS,
+    build_model,
+    fit_ridge,
+    predict,
+    sensitivity,
+)
 from core.railway.network import RailwayNetwork
 from core.railway.simulator import close_links
 
@@ -66,6 +76,19 @@ def test_a_closed_link_changes_the_predictions_only_within_reach_of_its_ends(
 def test_an_unknown_model_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="kind"):
         build_model("transformer", seed=0)
+
+
+def test_the_neural_kinds_are_those_with_layers_and_the_ridge_is_not_one() -> None:
+    assert NEURAL_MODELS == ("gcn", "gcn_skip", "mlp") == tuple(LAYERS)
+    assert list(MODELS) == [*NEURAL_MODELS, "ridge"]
+    with pytest.raises(ValueError, match="kind"):
+        build_model("ridge", seed=0)  # fitted in closed form by fit_ridge
+
+
+def test_a_default_model_has_the_default_depth_and_width() -> None:
+    model = build_model("gcn_skip", seed=0)
+    assert len(model.layers) == DEFAULT_LAYERS
+    assert model.layers[0].self_weight.out_features == DEFAULT_HIDDEN
 
 
 # --- the ridge -------------------------------------------------------------------------------------------------------

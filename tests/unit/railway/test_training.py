@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.railway.congestion_models import MODEL_NAMES, build_model, predict
+from core.railway.congestion_models import NEURAL_MODELS, build_model, predict
 from core.railway.network import RailwayNetwork
 from core.railway.training import (
     EVALUATIONS,
+    TRAINED_FOR,
+    TRAINING_RUNS,
     Experiment,
     Progress,
     Split,
+    fraction_text,
     held_out_days,
     held_out_stations,
     mean_scores,
@@ -44,7 +47,7 @@ def test_held_out_stations_keep_the_days_and_hide_a_quarter_of_the_stations() ->
 # --- training ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", list(MODEL_NAMES))
+@pytest.mark.parametrize("kind", NEURAL_MODELS)
 def test_training_reduces_the_loss_and_reports_progress(
     tokyo: RailwayNetwork, days: tuple[np.ndarray, np.ndarray], kind: str
 ) -> None:
@@ -103,31 +106,51 @@ def test_r2_and_mae_are_pooled_over_the_test_days_and_stations() -> None:
 
 
 @pytest.fixture(scope="module")
-def run_and_tasks(tokyo: RailwayNetwork) -> tuple[Experiment, set[str]]:
-    """A tiny experiment (28 days, 2 epochs) and the tasks its progress callback named."""
-    tasks: set[str] = set()
-    return run_experiment(tokyo, seed=0, days=28, epochs=2, progress=lambda task, step: tasks.add(task)), tasks
+def run_and_tasks(tokyo: RailwayNetwork) -> tuple[Experiment, list[tuple[str, str]]]:
+    """A tiny experiment (28 days, 2 epochs) and the (kind, evaluation) its progress callback named, in order."""
+    tasks: list[tuple[str, str]] = []
+
+    def report(kind: str, evaluation: str, progress: Progress) -> None:
+        if (kind, evaluation) not in tasks:
+            tasks.append((kind, evaluation))
+
+    return run_experiment(tokyo, seed=0, days=28, epochs=2, progress=report), tasks
 
 
 def test_the_experiment_scores_every_model_where_it_applies(
-    tokyo: RailwayNetwork, run_and_tasks: tuple[Experiment, set[str]]
+    tokyo: RailwayNetwork, run_and_tasks: tuple[Experiment, list[tuple[str, str]]]
 ) -> None:
     run, tasks = run_and_tasks
-    assert set(run.scores) == {(kind, evaluation) for kind in MODEL_NAMES for evaluation in EVALUATIONS} | {
+    assert set(run.scores) == {(kind, evaluation) for kind in NEURAL_MODELS for evaluation in EVALUATIONS} | {
         ("ridge", "held-out days"),
         ("ridge", "topology change"),
     }
-    trained = ("held-out days", "held-out stations", "control")  # the topology change reuses the held-out-days models
-    assert tasks == {f"{name} · {evaluation}" for name in MODEL_NAMES.values() for evaluation in trained}
-    assert set(run.models) == set(run.train_seconds) == set(MODEL_NAMES)
+    trained = ["held-out days", "held-out stations", "control"]  # the topology change reuses the held-out-days models
+    assert tasks == [(kind, evaluation) for kind in ["gcn", "gcn_skip", "mlp"] for evaluation in trained]
+    assert len(tasks) == TRAINING_RUNS and list(TRAINED_FOR) == trained
+    assert set(run.models) == set(run.train_seconds) == set(NEURAL_MODELS)
     assert len(run.closed_network.links) == len(tokyo.links) - 1
     assert not np.allclose(run.closed.crowding, run.intact.crowding)
     means = mean_scores([run, run])
     assert means["gcn", "control"] == (run.scores["gcn", "control"].r2, run.scores["gcn", "control"].mae)
 
 
+def test_the_evaluations_state_the_shares_the_splits_hold_out() -> None:
+    split = held_out_days(400, 37, np.random.default_rng(0))
+    trained_share = len(split.train_days) / 400
+    assert f"Trained on {fraction_text(trained_share)} of the days" in EVALUATIONS["held-out days"].question == (
+        "Trained on ¾ of the days, tested on the other days, every station."
+    )
+    assert "¼ of the stations" in EVALUATIONS["held-out stations"].question
+
+
+@pytest.mark.parametrize(("share", "text"), [(0.25, "¼"), (0.75, "¾"), (1 / 3, "⅓"), (0.5, "½"), (0.3, "3/10")])
+def test_a_share_reads_as_a_fraction(share: float, text: str) -> None:
+    assert fraction_text(share) == text
+
+
 def test_a_what_if_compares_the_simulator_with_every_model(
-    tokyo: RailwayNetwork, run_and_tasks: tuple[Experiment, set[str]]
+    tokyo: RailwayNetwork, run_and_tasks: tuple[Experiment, list[tuple[str, str]]]
 ) -> None:
     run, _ = run_and_tasks
     day = int(run.splits["held-out days"].test_days[0])
@@ -139,6 +162,6 @@ def test_a_what_if_compares_the_simulator_with_every_model(
 
     concert = boardings * np.where(np.arange(len(tokyo.stations)) == tokyo.index["JY20"], 3.0, 1.0)  # Shibuya
     after = what_if(run, day, concert, closed_links=[("JY17", "JY18")])
-    assert set(after.predicted) == set(MODEL_NAMES)
+    assert set(after.predicted) == set(NEURAL_MODELS)
     assert after.truth[tokyo.index["JY20"]] > unchanged.truth[tokyo.index["JY20"]]
     assert not np.allclose(after.predicted["gcn"], unchanged.predicted["gcn"])
