@@ -42,8 +42,8 @@ from core.lsh.scaling import (  # noqa: E402
     THREADS,
     attention_call,
     full_attention_bytes,
-    loglog_crossing,  # noqa: E402
     peak_extra_bytes,
+    time_crossover,
 )
 
 LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)  # 512 too, to bracket the crossover
@@ -74,10 +74,8 @@ def median_ms(call: Callable[[], torch.Tensor]) -> float:
 
 
 def crossover_length(rows: list[dict]) -> float:
-    """Where full / LSH time first reaches 1 (core.lsh.scaling.loglog_crossing, as the LSH page reads the table)."""
-    crossing = loglog_crossing([row["length"] for row in rows],
-                               [row["full_ms"] / row["lsh_ms"] if row["full_ms"] and row["lsh_ms"] else None
-                                for row in rows])
+    """Where full / LSH time first reaches 1 (core.lsh.scaling.time_crossover, as the LSH page reads the table)."""
+    crossing = time_crossover(rows)
     if crossing is None:
         raise RuntimeError("LSH is not slower at the shortest length and faster at a longer one: widen LENGTHS")
     return crossing

@@ -63,14 +63,20 @@ class HeadHashing:
         """(rounds, buckets): how many tokens each bucket holds in each round."""
         return bucket_sizes(self.buckets, self.config.total_buckets)
 
-    def mass_kept(self) -> float:
-        return mass_kept(torch.from_numpy(self.full), torch.from_numpy(self.lsh))
+    def mass_kept(self, attention: np.ndarray | None = None) -> float:
+        """Share of ``attention``'s mass (L, L) on the keys LSH attends to, mean over queries; by default of full
+        shared-QK attention, or e.g. of the model's own attention with its separate keys."""
+        return mass_kept(torch.from_numpy(self.full if attention is None else attention), torch.from_numpy(self.lsh))
 
     def top_k_recall(self, k: int) -> float:
         return top_k_recall(torch.from_numpy(self.full), torch.from_numpy(self.lsh), min(k, self.length))
 
     def keys_share(self) -> float:
         return keys_share(self.lsh)
+
+    def keys_seen(self, token: int) -> int:
+        """How many keys ``token``'s query gets a weight from under LSH (itself only when it sees nothing else)."""
+        return int((self.lsh[token] > 0).sum())
 
     def pairs(self) -> int:
         """How many query–key pairs LSH computes a weight for, self excluded (full attention: L·(L − 1))."""

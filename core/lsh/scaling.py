@@ -22,7 +22,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +118,27 @@ def length_within(budget: float, lengths: Sequence[float], cost: Sequence[float]
     segment = int(np.clip(np.searchsorted(y, target) - 1, 0, len(y) - 2))
     slope = (y[segment + 1] - y[segment]) / (x[segment + 1] - x[segment])
     return float(math.exp(x[segment] + (target - y[segment]) / slope))
+
+
+def speed_up(row: Mapping) -> float | None:
+    """Full attention's time over LSH attention's in one row of the benchmark table ({"full_ms", "lsh_ms", …});
+    None where either kernel did not run."""
+    return row["full_ms"] / row["lsh_ms"] if row["full_ms"] and row["lsh_ms"] else None
+
+
+def time_crossover(rows: Sequence[Mapping]) -> float | None:
+    """The length beyond which LSH attention is the faster: where ``speed_up`` of the rows ({"length", …}) reaches 1,
+    by ``loglog_crossing``; None where it does not in their range."""
+    return loglog_crossing([row["length"] for row in rows], [speed_up(row) for row in rows])
+
+
+def lengths_within(budget_mib: float, rows: Sequence[Mapping]) -> tuple[float, float]:
+    """(full, LSH): the lengths at which each kernel's memory ({"full_mib", "lsh_mib"} of the rows) reaches
+    ``budget_mib``, by ``length_within``."""
+    lengths = [row["length"] for row in rows]
+    full = length_within(budget_mib, lengths, [row["full_mib"] for row in rows])
+    lsh = length_within(budget_mib, lengths, [row["lsh_mib"] for row in rows])
+    return full, lsh
 
 
 if __name__ == "__main__":

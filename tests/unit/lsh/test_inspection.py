@@ -71,6 +71,24 @@ def test_hash_head_is_core_lsh_on_the_queries():
     assert hashing.pairs() == round(hashing.keys_share() * 12 * 11)
 
 
+def test_keys_seen_counts_the_other_tokens_in_a_tokens_windows():
+    config = LSHConfig(n_buckets=4, n_hashes=2, chunk_length=4, seed=1)
+    hashing = hash_head(queries(16), config)
+    for token in range(16):
+        window = window_slots(hashing.order, config, token)
+        assert hashing.keys_seen(token) == len(set(hashing.order[window].tolist()) - {token}), token
+
+
+def test_mass_kept_sums_each_rows_weight_on_the_keys_lsh_sees_for_any_attention():
+    hashing = hash_head(queries(12), LSHConfig(n_buckets=4, chunk_length=4, seed=2))
+    logits = np.random.default_rng(5).normal(size=(12, 12))
+    model = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # (L, L), e.g. the model's own attention
+    seen = hashing.lsh > 0
+    assert hashing.mass_kept(model) == pytest.approx(np.mean([model[i, seen[i]].sum() for i in range(12)]))
+    assert hashing.mass_kept() == pytest.approx(np.mean([hashing.full[i, seen[i]].sum() for i in range(12)]))
+    assert hashing.mass_kept(model) != pytest.approx(hashing.mass_kept())
+
+
 def test_within_one_chunk_lsh_is_full_attention_and_keeps_everything():
     hashing = hash_head(queries(6), LSHConfig(n_buckets=4, n_hashes=2, chunk_length=8))
     assert hashing.one_chunk and np.allclose(hashing.lsh, hashing.full)

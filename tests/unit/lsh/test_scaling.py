@@ -12,9 +12,12 @@ from core.lsh.scaling import (
     attention_call,
     full_attention_bytes,
     length_within,
+    lengths_within,
     loglog_crossing,
     lsh_config,
     peak_extra_bytes,
+    speed_up,
+    time_crossover,
 )
 from tests.conftest import ROOT
 
@@ -71,3 +74,19 @@ def test_the_shipped_table_reads_as_bench_lsh_summarised_it():
     lsh = length_within(cap_mib, lengths, [row["lsh_mib"] for row in rows])
     assert table["longest_lsh"] <= lsh < 2 * table["longest_lsh"]
     assert lsh / full >= 10  # "tens of times more words"
+
+
+def test_the_crossover_of_table_rows_skips_a_length_where_a_kernel_did_not_run():
+    rows = [{"length": 100, "full_ms": 1.0, "lsh_ms": 2.0}, {"length": 200, "full_ms": None, "lsh_ms": 3.0},
+            {"length": 400, "full_ms": 4.0, "lsh_ms": 2.0}]
+    assert [speed_up(row) for row in rows] == [0.5, None, 2.0]
+    assert time_crossover(rows) == pytest.approx(200)  # log-log between 100 and 400
+    assert time_crossover(rows[:2]) is None
+    table = json.loads((ROOT / "assets" / "lsh_scaling.json").read_text())
+    assert time_crossover(table["rows"]) == pytest.approx(table["crossover_len"])  # as bench/lsh.py summarised it
+
+
+def test_lengths_within_a_budget_read_each_kernels_memory_column():
+    rows = [{"length": length, "full_mib": length**2 / 1000, "lsh_mib": length / 10} for length in (256, 512, 1024)]
+    full, lsh = lengths_within(700**2 / 1000, rows)  # 490 MiB
+    assert full == pytest.approx(700) and lsh == pytest.approx(4900)  # L²/1000 = 490 and L/10 = 490
