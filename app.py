@@ -21,13 +21,22 @@ MODEL_CHOICES = [BUNDLED_MODEL, "bert-base-uncased", "distilbert-base-uncased", 
 # small matrix work wait for a busy core (up to ten times slower in bench/gcn.py and bench/lsh.py).
 torch.set_num_threads(1)
 opened_presenting = st.query_params.get("present") == "true"  # before the toggle: a presentation opens without sidebar
-st.set_page_config(page_title="Transformer as a graph", page_icon="🕸️", layout="wide",
-                   initial_sidebar_state="collapsed" if opened_presenting else "auto")
+st.set_page_config(
+    page_title="Transformer as a graph",
+    page_icon="🕸️",
+    layout="wide",
+    initial_sidebar_state="collapsed" if opened_presenting else "auto",
+)
 st.html("<style>.block-container {padding-top: 2.5rem; padding-bottom: 2rem}</style>")  # more room for the figures
 
 
-SHARED_INPUTS = {"text": EXAMPLES[0]["text"], "pair": EXAMPLES[0]["pair"], "model_choice": BUNDLED_MODEL,
-                 "layer": EXAMPLES[0]["layer"], "head": EXAMPLES[0]["head"]}
+SHARED_INPUTS = {
+    "text": EXAMPLES[0]["text"],
+    "pair": EXAMPLES[0]["pair"],
+    "model_choice": BUNDLED_MODEL,
+    "layer": EXAMPLES[0]["layer"],
+    "head": EXAMPLES[0]["head"],
+}
 
 
 def use_example(widget: str) -> None:
@@ -47,38 +56,67 @@ for key, default in SHARED_INPUTS.items():
 with st.sidebar:
     example_slot = st.container()  # above the sentence, filled once the sentence is read (from the URL, maybe)
     st.text_area("Sentence", key="text", height=110, max_chars=20_000, bind="query-params")
-    st.text_input("Second sentence (optional)", key="pair", bind="query-params",
-                  help="BERT reads two sentences as a pair: [CLS] A [SEP] B [SEP].")
+    st.text_input(
+        "Second sentence (optional)",
+        key="pair",
+        bind="query-params",
+        help="BERT reads two sentences as a pair: [CLS] A [SEP] B [SEP].",
+    )
     shown = example_for(st.session_state["text"], st.session_state["pair"])  # the box names the example shown
     st.session_state["example"] = st.session_state["example_pick"] = shown["title"] if shown else None
-    example_slot.selectbox("Example", EXAMPLE_TITLES, key="example", on_change=use_example, args=("example",),
-                           placeholder="Your own — pick an example")
-    choice = st.selectbox("Model", MODEL_CHOICES, key="model_choice", bind="query-params",
-                          help="The bundled MiniLM (6 layers × 12 heads) runs offline; the others are fetched from "
-                               "the Hugging Face Hub when the machine is online.")
+    example_slot.selectbox(
+        "Example",
+        EXAMPLE_TITLES,
+        key="example",
+        on_change=use_example,
+        args=("example",),
+        placeholder="Your own — pick an example",
+    )
+    choice = st.selectbox(
+        "Model",
+        MODEL_CHOICES,
+        key="model_choice",
+        bind="query-params",
+        help="The bundled MiniLM (6 layers × 12 heads) runs offline; the others are fetched from "
+        "the Hugging Face Hub when the machine is online.",
+    )
     with always_drawn():  # the toggle below keeps its place
         if choice == OTHER_MODEL:
-            choice = st.text_input("Hugging Face model id", key="custom_model", placeholder="e.g. bert-base-cased",
-                                   bind="query-params")
+            choice = st.text_input(
+                "Hugging Face model id", key="custom_model", placeholder="e.g. bert-base-cased", bind="query-params"
+            )
     st.session_state["model"] = choice or BUNDLED_MODEL  # what the pages run
-    st.toggle("Presentation mode", key="present", bind="query-params",
-              help="Larger type and figures, no toolbar, the examples one click away above the page. The link keeps "
-                   "it: share the address and it opens the same way.")
+    st.toggle(
+        "Presentation mode",
+        key="present",
+        bind="query-params",
+        help="Larger type and figures, no toolbar, the examples one click away above the page. The link keeps "
+        "it: share the address and it opens the same way.",
+    )
 
 # The page scripts live in app_pages/, not pages/: a folder named pages/ beside the entrypoint makes Streamlit run
 # the first script run in its legacy multipage mode, which gives the sidebar widgets other ids and drops the
 # first change a user makes.
 stations = st.Page(str(ROOT / "app_pages" / "stations.py"), title="Station congestion (GCN)", icon="🚉")
-page = st.navigation([
-    st.Page(str(ROOT / "app_pages" / "attention.py"), title="Attention as a graph", icon="🕸️", default=True),
-    stations,
-    st.Page(str(ROOT / "app_pages" / "lsh.py"), title="Reformer: LSH buckets", icon="🪣"),
-    st.Page(str(ROOT / "app_pages" / "gnn.py"), title="Transformer = GNN", icon="🔗"),
-])
+page = st.navigation(
+    [
+        st.Page(str(ROOT / "app_pages" / "attention.py"), title="Attention as a graph", icon="🕸️", default=True),
+        stations,
+        st.Page(str(ROOT / "app_pages" / "lsh.py"), title="Reformer: LSH buckets", icon="🪣"),
+        st.Page(str(ROOT / "app_pages" / "gnn.py"), title="Transformer = GNN", icon="🔗"),
+    ]
+)
 with always_drawn():  # presenting or not: the page's widgets keep their place
     if presenting():
         st.html(f"<style>{PRESENTATION_CSS}</style>")
         if page.url_path != stations.url_path:  # the other pages all read the sentence: examples one click away
-            st.pills("Examples", EXAMPLE_TITLES, key="example_pick", on_change=use_example, args=("example_pick",),
-                     format_func=SHORT_TITLES.get, label_visibility="collapsed")
+            st.pills(
+                "Examples",
+                EXAMPLE_TITLES,
+                key="example_pick",
+                on_change=use_example,
+                args=("example_pick",),
+                format_func=SHORT_TITLES.get,
+                label_visibility="collapsed",
+            )
 page.run()

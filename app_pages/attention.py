@@ -40,9 +40,11 @@ def header(example: dict | None) -> None:
     with always_drawn():
         st.title("Attention as a graph")
         if not presenting():
-            st.caption("Each head turns the sentence into a weighted, directed graph: words are nodes, and word *i* "
-                       "sends an edge to word *j* weighted by how much *i* attends to *j* (each word's outgoing "
-                       "weights sum to 1).")
+            st.caption(
+                "Each head turns the sentence into a weighted, directed graph: words are nodes, and word *i* "
+                "sends an edge to word *j* weighted by how much *i* attends to *j* (each word's outgoing "
+                "weights sum to 1)."
+            )
         if example is not None:
             st.markdown(f"**What to look at:** {example['note']}")
 
@@ -60,21 +62,28 @@ def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
     return names, first
 
 
-def graph_section(matrix: np.ndarray, labels: list[str], units: str, focus: int | None, focus_name: str,
-                  head_name: str) -> None:
+def graph_section(
+    matrix: np.ndarray, labels: list[str], units: str, focus: int | None, focus_name: str, head_name: str
+) -> None:
     """The selected head as a word graph, with the controls that shape only it.
 
     ``matrix`` (n, n) in the view's ``units`` ("words" or "tokens"); ``focus``: the focus word's index in ``labels``
     (None: the text has no word). Up to MAX_GRAPH_NODES nodes the whole graph is drawn; above, the focus word's
     neighbourhood (``core.analysis.graph.neighbourhood``)."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        layout = st.selectbox("Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", index=1,
-                              format_func=LAYOUT_NAMES.get)
-        rule = st.selectbox("Edges shown", list(PRUNING_RULES), key="rule", bind="query-params",
-                            format_func=PRUNING_RULES.get,
-                            help="Strongest share: each word's strongest edges until they cover the share of its "
-                                 "attention (exBERT's rule). Top-k: each word's k strongest. Threshold: every weight "
-                                 "above it.")
+        layout = st.selectbox(
+            "Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", index=1, format_func=LAYOUT_NAMES.get
+        )
+        rule = st.selectbox(
+            "Edges shown",
+            list(PRUNING_RULES),
+            key="rule",
+            bind="query-params",
+            format_func=PRUNING_RULES.get,
+            help="Strongest share: each word's strongest edges until they cover the share of its "
+            "attention (exBERT's rule). Top-k: each word's k strongest. Threshold: every weight "
+            "above it.",
+        )
         pruning = pruning_control(rule)
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
     if focus is not None:
@@ -83,22 +92,31 @@ def graph_section(matrix: np.ndarray, labels: list[str], units: str, focus: int 
     if n > MAX_GRAPH_NODES:
         graph = induced_subgraph(graph, neighbourhood(matrix, focus or 0, NEIGHBOURS))
     with st.container(key="graph_frame"):  # the graph's page sizes its iframe; ui/attention.css lets the box follow
-        st.iframe(graph_html(graph, layout, title=f"Graph — {head_name}", served=True, fill_window=True),
-                  height=IFRAME_HEIGHT_PX)
+        st.iframe(
+            graph_html(graph, layout, title=f"Graph — {head_name}", served=True, fill_window=True),
+            height=IFRAME_HEIGHT_PX,
+        )
     if n > MAX_GRAPH_NODES:
-        st.caption(f"{n} {units} are too many for one readable graph, so this is the neighbourhood of "
-                   f"**{focus_name}** in {head_name}: the {NEIGHBOURS} {units} it attends to most and the {NEIGHBOURS} "
-                   f"that attend to it most ({graph.number_of_nodes()} {units}, {graph.number_of_edges()} edges "
-                   "kept by the rule above). "
-                   "Pick another **focus word** beside the overview; the heatmap below shows the whole text.")
+        st.caption(
+            f"{n} {units} are too many for one readable graph, so this is the neighbourhood of "
+            f"**{focus_name}** in {head_name}: the {NEIGHBOURS} {units} it attends to most and the {NEIGHBOURS} "
+            f"that attend to it most ({graph.number_of_nodes()} {units}, {graph.number_of_edges()} edges "
+            "kept by the rule above). "
+            "Pick another **focus word** beside the overview; the heatmap below shows the whole text."
+        )
     else:
-        st.caption(f"{graph.number_of_edges()} of {n ** 2} edges shown. Edge width and opacity grow with the "
-                   "attention weight (a probability, 0–1); hover an edge for its exact value"
-                   + ("; drag sideways along a long sentence." if layout == "arc" else "."))
-    st.download_button("Download this graph (HTML)",
-                       partial(graph_html, graph, layout, height_px=DOWNLOAD_HEIGHT_PX, title=f"Graph — {head_name}"),
-                       f"attention-graph-{head_name.replace(', ', '-').replace(' ', '')}.html", "text/html",
-                       help="A standalone page (vis-network inlined, ~700 KB), built when clicked.")
+        st.caption(
+            f"{graph.number_of_edges()} of {n**2} edges shown. Edge width and opacity grow with the "
+            "attention weight (a probability, 0–1); hover an edge for its exact value"
+            + ("; drag sideways along a long sentence." if layout == "arc" else ".")
+        )
+    st.download_button(
+        "Download this graph (HTML)",
+        partial(graph_html, graph, layout, height_px=DOWNLOAD_HEIGHT_PX, title=f"Graph — {head_name}"),
+        f"attention-graph-{head_name.replace(', ', '-').replace(' ', '')}.html",
+        "text/html",
+        help="A standalone page (vis-network inlined, ~700 KB), built when clicked.",
+    )
 
 
 def pruning_control(rule: str) -> Pruning:
@@ -108,13 +126,22 @@ def pruning_control(rule: str) -> Pruning:
     if rule == "top_k":
         return Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k", bind="query-params"))
     if rule == "threshold":
-        return Pruning("threshold", threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01, key="threshold",
-                                                        bind="query-params"))
+        return Pruning(
+            "threshold",
+            threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01, key="threshold", bind="query-params"),
+        )
     return Pruning("all")
 
 
-def heatmap_section(result: AttentionResult, labels: list[str], attention: np.ndarray, matrix: np.ndarray,
-                    layer: int, head: int | str, head_name: str) -> None:
+def heatmap_section(
+    result: AttentionResult,
+    labels: list[str],
+    attention: np.ndarray,
+    matrix: np.ndarray,
+    layer: int,
+    head: int | str,
+    head_name: str,
+) -> None:
     """The head as a heatmap sized by its token count (figures.attention_figures.heatmap_figure), the export beside
     it when it is narrow, below it when it is wide."""
     image_format = st.session_state.get("image_format", "png")
@@ -127,45 +154,66 @@ def heatmap_section(result: AttentionResult, labels: list[str], attention: np.nd
     with heat:
         st.subheader(f"Heatmap — {head_name}")
         with st.container(key="heatmap_scroll"):  # a long text's heatmap is wider than the page: it scrolls sideways
-            st.html(f"<style>.st-key-heatmap_scroll [data-testid='stElementContainer'] {{min-width: {width}px}}"
-                    "</style>")
-            st.plotly_chart(figure, key="heatmap", width="content",
-                            config=figure_config(image_format, "attention-heatmap"))
+            st.html(
+                f"<style>.st-key-heatmap_scroll [data-testid='stElementContainer'] {{min-width: {width}px}}</style>"
+            )
+            st.plotly_chart(
+                figure, key="heatmap", width="content", config=figure_config(image_format, "attention-heatmap")
+            )
     with side:
-        st.caption("Rows: the word attending (from); columns: the word attended to. Hover a cell for the exact "
-                   "weight.")
+        st.caption("Rows: the word attending (from); columns: the word attended to. Hover a cell for the exact weight.")
         export_section(result, labels, attention, matrix, layer, head)
 
 
-def text_section(result: AttentionResult, word_attention: np.ndarray, focus: int, layer: int,
-                 head_index: int | None, head_name: str) -> None:
+def text_section(
+    result: AttentionResult, word_attention: np.ndarray, focus: int, layer: int, head_index: int | None, head_name: str
+) -> None:
     """The typed text, each word shaded by the focus word's attention to it; ``word_attention`` (L, H, words, words)
     in whole words, special tokens kept."""
     words = result.tokenized.words
     st.subheader("Read it as text")
     word_matrix = head_matrix(word_attention, layer - 1, head_index)  # (words, words)
-    st.html(highlighted_text_html([result.tokenized.text, result.tokenized.pair or ""], words, word_matrix[focus],
-                                  focus))
-    st.caption(f"Each word is shaded by the attention “{words[focus].text}” (the focus word) pays to it in "
-               f"{head_name} (darkest = its strongest word; hover for the exact weight).")
+    st.html(
+        highlighted_text_html([result.tokenized.text, result.tokenized.pair or ""], words, word_matrix[focus], focus)
+    )
+    st.caption(
+        f"Each word is shaded by the attention “{words[focus].text}” (the focus word) pays to it in "
+        f"{head_name} (darkest = its strongest word; hover for the exact weight)."
+    )
 
 
-def export_section(result: AttentionResult, labels: list[str], attention: np.ndarray, matrix: np.ndarray,
-                   layer: int, head: int | str) -> None:
+def export_section(
+    result: AttentionResult, labels: list[str], attention: np.ndarray, matrix: np.ndarray, layer: int, head: int | str
+) -> None:
     with st.expander("Export"):
-        st.radio("Figure format for the camera button of each figure", ["png", "svg"], key="image_format",
-                 horizontal=True, format_func=str.upper)
+        st.radio(
+            "Figure format for the camera button of each figure",
+            ["png", "svg"],
+            key="image_format",
+            horizontal=True,
+            format_func=str.upper,
+        )
         slug = f"L{layer}-{'mean' if head == 'mean' else f'H{head}'}"
         head_index = None if head == "mean" else int(head) - 1
         with st.container(horizontal=True):
             # JSON and CSV are built only when clicked: the JSON of a 512-token input runs to hundreds of MB
-            st.download_button("All heads (JSON)", partial(attention_json, result.model, labels, attention),
-                               "attention.json", "application/json",
-                               help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.')
-            st.download_button("This head (CSV)", partial(head_csv, labels, matrix, layer - 1, head_index),
-                               f"attention-{slug}.csv", "text/csv")
-        st.caption("The same JSON from the command line: `python -m core.export \"TEXT\" [--pair \"TEXT B\"] "
-                   "[--model NAME] [--words]`.")
+            st.download_button(
+                "All heads (JSON)",
+                partial(attention_json, result.model, labels, attention),
+                "attention.json",
+                "application/json",
+                help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.',
+            )
+            st.download_button(
+                "This head (CSV)",
+                partial(head_csv, labels, matrix, layer - 1, head_index),
+                f"attention-{slug}.csv",
+                "text/csv",
+            )
+        st.caption(
+            'The same JSON from the command line: `python -m core.export "TEXT" [--pair "TEXT B"] '
+            "[--model NAME] [--words]`."
+        )
 
 
 st.html(f"<style>{PAGE_CSS}</style>")
@@ -182,17 +230,38 @@ with left:  # the overview, then every control that shapes the views
     overview_slot = st.container()
     with st.container(horizontal=True):
         layer = st.slider("Layer", 1, layers, key="layer", bind="query-params")
-        head = st.select_slider("Head", ["mean", *range(1, heads + 1)], key="head", bind="query-params",
-                                help="“mean” averages the layer's heads.")
+        head = st.select_slider(
+            "Head",
+            ["mean", *range(1, heads + 1)],
+            key="head",
+            bind="query-params",
+            help="“mean” averages the layer's heads.",
+        )
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):  # one row, in large type too
-        units = st.segmented_control("Units", ["Words", "Tokens"], key="units", bind="query-params", default="Words",
-                                     help="Words merge subword pieces: attention to a word is the sum over its "
-                                          "pieces, attention from a word their mean (Clark et al. 2019).")
-        hide_special = st.toggle("Hide [CLS] / [SEP]", key="hide_special", bind="query-params",
-                                 help="Drop the special tokens and renormalise each row to sum to 1.")
-    focus_name = st.selectbox("Focus word", list(focus_names), key="focus", bind="query-params", index=first_focus,
-                              help="The word whose attention the text below shades; in a text too long for one "
-                                   "graph, the graph shows this word's neighbourhood.")
+        units = st.segmented_control(
+            "Units",
+            ["Words", "Tokens"],
+            key="units",
+            bind="query-params",
+            default="Words",
+            help="Words merge subword pieces: attention to a word is the sum over its "
+            "pieces, attention from a word their mean (Clark et al. 2019).",
+        )
+        hide_special = st.toggle(
+            "Hide [CLS] / [SEP]",
+            key="hide_special",
+            bind="query-params",
+            help="Drop the special tokens and renormalise each row to sum to 1.",
+        )
+    focus_name = st.selectbox(
+        "Focus word",
+        list(focus_names),
+        key="focus",
+        bind="query-params",
+        index=first_focus,
+        help="The word whose attention the text below shades; in a text too long for one "
+        "graph, the graph shows this word's neighbourhood.",
+    )
     focus = focus_names.get(focus_name)  # (word index) None when the text has no word (only special tokens)
 
 options = ViewOptions(words=units != "Tokens", hide_special=hide_special)
@@ -204,25 +273,35 @@ focus_position = view_position(result.tokenized, focus, options) if focus is not
 
 with overview_slot:
     st.plotly_chart(
-        overview_figure(attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX,
-                        text_scale=text_scale()),
+        overview_figure(
+            attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX, text_scale=text_scale()
+        ),
         key="overview",
         on_select=partial(select_clicked_head, heads),  # a page-script function would keep every run's output
         selection_mode="points",
         config=figure_config(st.session_state.get("image_format", "png"), "attention-overview"),
     )
-    st.caption(f"All {layers} × {heads} heads: rows are layers, columns heads; each tile is one head's attention "
-               "matrix, shaded relative to its own largest weight. **Click a tile** to select that head.")
+    st.caption(
+        f"All {layers} × {heads} heads: rows are layers, columns heads; each tile is one head's attention "
+        "matrix, shaded relative to its own largest weight. **Click a tile** to select that head."
+    )
 
 with right:  # the graph's title is drawn in its canvas: the first screen's height goes to the graph
-    graph_section(matrix, labels, "tokens" if units == "Tokens" else "words", focus_position,
-                  result.tokenized.words[focus].text if focus is not None else "", head_name)
+    graph_section(
+        matrix,
+        labels,
+        "tokens" if units == "Tokens" else "words",
+        focus_position,
+        result.tokenized.words[focus].text if focus is not None else "",
+        head_name,
+    )
 
 with left:
     if focus is not None:
         # The text reads whole words, [CLS]/[SEP] kept: the page's own view, unless that shows tokens or hides them.
         words_only = ViewOptions(words=True)
-        word_attention = attention if options == words_only else attention_view(
-            result.tokenized, result.attentions, words_only)[1]
+        word_attention = (
+            attention if options == words_only else attention_view(result.tokenized, result.attentions, words_only)[1]
+        )
         text_section(result, word_attention, focus, layer, head_index, head_name)
 heatmap_section(result, labels, attention, matrix, layer, head, head_name)

@@ -53,8 +53,7 @@ from ui.presentation import presenting, text_scale
 
 AUTO_SWEEP_TOKENS = 40  # longer inputs run the sweep only on request (its cost grows with n²)
 # The heatmaps' columns, 5/11 and 1/2 of the page at 1440 px (presenting: at 1280 px, no sidebar)
-COLUMN_WIDTHS_PX = {False: {"adjacency": (425,), "half": (455,)},
-                    True: {"adjacency": (465,), "half": (495,)}}
+COLUMN_WIDTHS_PX = {False: {"adjacency": (425,), "half": (455,)}, True: {"adjacency": (465,), "half": (495,)}}
 CORPUS_BUDGETS_S = (5, 10, 20, 40)
 WORD_GRAPH_WORDS = 14  # words on each circle of the word graphs; more do not fit in half the page
 WHOLE_MATRIX = "all (whole matrix)"  # the flow's choice of every output token
@@ -73,8 +72,9 @@ TERMS_TABLE = (  # graph convolution against a Transformer layer, term by term (
 # 1 ── term by term ───────────────────────────────────────────────────────────────────────────────
 
 
-def term_by_term_section(result: AttentionResult, model: AttentionModel, scale: float, config: dict,
-                         widths: dict) -> int:
+def term_by_term_section(
+    result: AttentionResult, model: AttentionModel, scale: float, config: dict, widths: dict
+) -> int:
     """A graph convolution and a head of self-attention side by side, term by term; beside them the
     chosen layer recomputed as message passing. Returns that layer (the word graphs at the end use
     it too)."""
@@ -91,15 +91,17 @@ def term_by_term_section(result: AttentionResult, model: AttentionModel, scale: 
         st.markdown(TERMS_TABLE)
     with right:
         if model.encoder is None:
-            st.info(f"{model.name} runs on transformers' own code here, not the core encoder, so "
-                    "its layers cannot be recomputed as message passing. Choose the bundled model "
-                    "or a BERT-family model in the sidebar.", icon="ℹ️")
+            st.info(
+                f"{model.name} runs on transformers' own code here, not the core encoder, so "
+                "its layers cannot be recomputed as message passing. Choose the bundled model "
+                "or a BERT-family model in the sidebar.",
+                icon="ℹ️",
+            )
             return st.session_state.get("gnn_layer", 2)
         return message_passing(result, model, scale, config, widths)
 
 
-def message_passing(result: AttentionResult, model: AttentionModel, scale: float, config: dict,
-                    widths: dict) -> int:
+def message_passing(result: AttentionResult, model: AttentionModel, scale: float, config: dict, widths: dict) -> int:
     """The chosen layer recomputed as message passing against the encoder's output, and one head's
     adjacency; returns the layer."""
     encoder, labels = model.encoder, result.tokenized.token_labels
@@ -107,31 +109,38 @@ def message_passing(result: AttentionResult, model: AttentionModel, scale: float
     layer = st.slider("Layer", 1, layers, min(2, layers), key="gnn_layer", bind="query-params")
     graphs = attention_graphs(encoder, layer - 1, result.hidden_states[layer - 1])
     passing = layer_as_message_passing(encoder, graphs)
-    st.metric(f"Layer {layer} recomputed by message passing vs the encoder",
-              f"max |difference| = {passing.max_difference:.1e}",
-              help="Largest absolute difference over all tokens and hidden units between the "
-                   "message-passing output and the encoder's own output of the layer (float32 "
-                   "round-off).")
-    st.caption(f"{heads} heads each pass messages $A_h[i, j]\\, h_j W_V^h$ along the {n} × {n} = "
-               f"{n * n} edges of their graph; the {n} nodes hold "
-               f"{encoder.config.hidden_size}-dimensional features. The outputs agree to float32 "
-               "round-off: the layer *is* the message passing.")
-    head = st.slider("Head whose adjacency is shown", 1, heads, 1,
-                     key="gnn_head", bind="query-params")
-    adjacency = heatmap_figure(graphs.attention[head - 1].numpy(), labels, labels,
-                               title=f"Adjacency of layer {layer}, head {head}", text_scale=scale)
-    st.plotly_chart(fit_heatmap(adjacency, widths["adjacency"]), key="gnn_adjacency",
-                    width="content", config=config)
-    st.caption("Row $i$: the weights $1/c_{ij}$ with which token $i$ sums its neighbours' messages "
-               "(each row sums to 1).")
+    st.metric(
+        f"Layer {layer} recomputed by message passing vs the encoder",
+        f"max |difference| = {passing.max_difference:.1e}",
+        help="Largest absolute difference over all tokens and hidden units between the "
+        "message-passing output and the encoder's own output of the layer (float32 "
+        "round-off).",
+    )
+    st.caption(
+        f"{heads} heads each pass messages $A_h[i, j]\\, h_j W_V^h$ along the {n} × {n} = "
+        f"{n * n} edges of their graph; the {n} nodes hold "
+        f"{encoder.config.hidden_size}-dimensional features. The outputs agree to float32 "
+        "round-off: the layer *is* the message passing."
+    )
+    head = st.slider("Head whose adjacency is shown", 1, heads, 1, key="gnn_head", bind="query-params")
+    adjacency = heatmap_figure(
+        graphs.attention[head - 1].numpy(),
+        labels,
+        labels,
+        title=f"Adjacency of layer {layer}, head {head}",
+        text_scale=scale,
+    )
+    st.plotly_chart(fit_heatmap(adjacency, widths["adjacency"]), key="gnn_adjacency", width="content", config=config)
+    st.caption(
+        "Row $i$: the weights $1/c_{ij}$ with which token $i$ sums its neighbours' messages (each row sums to 1)."
+    )
     return layer
 
 
 # 2 ── soft vs hard ───────────────────────────────────────────────────────────────────────────────
 
 
-def soft_vs_hard_section(result: AttentionResult, model: AttentionModel, scale: float,
-                         config: dict) -> None:
+def soft_vs_hard_section(result: AttentionResult, model: AttentionModel, scale: float, config: dict) -> None:
     """The encoder run on pruned attention graphs (top-k, threshold, same LSH bucket) against the
     unpruned one."""
     st.header("Soft vs hard structure", divider="gray")
@@ -148,34 +157,38 @@ def soft_vs_hard_section(result: AttentionResult, model: AttentionModel, scale: 
         )
     with left:
         if model.encoder is None:
-            st.info("The sweep needs the core encoder: choose the bundled model in the sidebar.",
-                    icon="ℹ️")
+            st.info("The sweep needs the core encoder: choose the bundled model in the sidebar.", icon="ℹ️")
             return
-        if n > AUTO_SWEEP_TOKENS and not st.toggle(f"Run the sweep for {n} tokens (slow)",
-                                                   key="gnn_sweep_long", bind="query-params"):
-            st.info(f"The sweep runs the encoder {len(sweep_rules(n)) + 1} times; for {n} tokens "
-                    "that takes a while.")
+        if n > AUTO_SWEEP_TOKENS and not st.toggle(
+            f"Run the sweep for {n} tokens (slow)", key="gnn_sweep_long", bind="query-params"
+        ):
+            st.info(f"The sweep runs the encoder {len(sweep_rules(n)) + 1} times; for {n} tokens that takes a while.")
             return
         bar = st.progress(0.0, text="Running the encoder on pruned graphs…")
-        run = partial(hard_run, model.name, tuple(tokenized.input_ids),
-                      tuple(tokenized.token_type_ids))
-        points = sweep(run, sweep_rules(n), lambda done, total: bar.progress(
-            done / total, text=f"Rule {done} of {total}"))
+        run = partial(hard_run, model.name, tuple(tokenized.input_ids), tuple(tokenized.token_type_ids))
+        points = sweep(
+            run, sweep_rules(n), lambda done, total: bar.progress(done / total, text=f"Rule {done} of {total}")
+        )
         bar.empty()
-        figure = sweep_figure([rule_family(p.rule) for p in points], [p.share_kept for p in points],
-                              [p.similarity for p in points], [rule_name(p.rule) for p in points],
-                              text_scale=scale)
+        figure = sweep_figure(
+            [rule_family(p.rule) for p in points],
+            [p.share_kept for p in points],
+            [p.similarity for p in points],
+            [rule_name(p.rule) for p in points],
+            text_scale=scale,
+        )
         st.plotly_chart(figure, key="gnn_sweep", config=config)
-        st.caption("x: edges kept over all layers and heads, in % of the complete graphs' n² per "
-                   "head; y: mean over tokens of the cosine similarity between the hard and the "
-                   "soft encoder's top-layer vectors.")
+        st.caption(
+            "x: edges kept over all layers and heads, in % of the complete graphs' n² per "
+            "head; y: mean over tokens of the cosine similarity between the hard and the "
+            "soft encoder's top-layer vectors."
+        )
 
 
 # 3 ── head summary ───────────────────────────────────────────────────────────────────────────────
 
 
-def head_summary_section(result: AttentionResult, model_name: str, scale: float,
-                         config: dict) -> None:
+def head_summary_section(result: AttentionResult, model_name: str, scale: float, config: dict) -> None:
     """Each head's attention statistics and pattern on this sentence, then (on request) over many
     sentences."""
     st.header("What each head looks at", divider="gray")
@@ -183,42 +196,53 @@ def head_summary_section(result: AttentionResult, model_name: str, scale: float,
     statistics = head_statistics(result.attentions, token_roles(result.tokenized))
     patterns = head_patterns(statistics)
     counts = Counter(patterns.ravel().tolist())
-    st.caption(f"This sentence, {result.num_layers} layers × {result.num_heads} heads: each "
-               "panel's rows are layers, columns heads. Shares are the mean attention per token "
-               "(0–1). **Entropy** says how spread out a head's attention is, averaged over the "
-               "tokens: 0 when each token puts all its weight on one token, ln n when it spreads "
-               f"it evenly over all n (ln {n} ≈ {math.log(n):.1f} for these {n} tokens). It is "
-               "counted in **nats**, the unit of the natural logarithm (1 nat ≈ 1.44 bits). "
-               f"Patterns after Clark et al. 2019: {counts['special-token']} special-token, "
-               f"{counts['positional']} positional, {counts['broad']} broad heads; the rest are "
-               "heterogeneous. Hover a cell for its head and pattern.")
-    st.plotly_chart(head_statistics_figure(statistics, patterns, text_scale=scale), key="gnn_heads",
-                    config=config)
+    st.caption(
+        f"This sentence, {result.num_layers} layers × {result.num_heads} heads: each "
+        "panel's rows are layers, columns heads. Shares are the mean attention per token "
+        "(0–1). **Entropy** says how spread out a head's attention is, averaged over the "
+        "tokens: 0 when each token puts all its weight on one token, ln n when it spreads "
+        f"it evenly over all n (ln {n} ≈ {math.log(n):.1f} for these {n} tokens). It is "
+        "counted in **nats**, the unit of the natural logarithm (1 nat ≈ 1.44 bits). "
+        f"Patterns after Clark et al. 2019: {counts['special-token']} special-token, "
+        f"{counts['positional']} positional, {counts['broad']} broad heads; the rest are "
+        "heterogeneous. Hover a cell for its head and pattern."
+    )
+    st.plotly_chart(head_statistics_figure(statistics, patterns, text_scale=scale), key="gnn_heads", config=config)
     corpus_section(model_name, scale, config)
 
 
 def corpus_section(model_name: str, scale: float, config: dict) -> None:
     """The head statistics averaged over the bundled corpus or an uploaded file, within a time
     budget, on request."""
-    with st.expander("The same over many sentences: the bundled corpus or your own file",
-                     expanded=False):
+    with st.expander("The same over many sentences: the bundled corpus or your own file", expanded=False):
         source_col, budget_col = st.columns([3, 2])
         with source_col:
-            source = st.segmented_control("Sentences", ["Bundled corpus", "Upload a .txt file"],
-                                          key="gnn_source", bind="query-params",
-                                          default="Bundled corpus") or "Bundled corpus"
+            source = (
+                st.segmented_control(
+                    "Sentences",
+                    ["Bundled corpus", "Upload a .txt file"],
+                    key="gnn_source",
+                    bind="query-params",
+                    default="Bundled corpus",
+                )
+                or "Bundled corpus"
+            )
         with budget_col:
             budget = st.select_slider(
-                "Time budget (s)", CORPUS_BUDGETS_S, value=10,
-                key="gnn_budget", bind="query-params",
-                help="The sentences are analysed in order until they or the budget run out.")
+                "Time budget (s)",
+                CORPUS_BUDGETS_S,
+                value=10,
+                key="gnn_budget",
+                bind="query-params",
+                help="The sentences are analysed in order until they or the budget run out.",
+            )
         sentences = None
         if source == "Bundled corpus":
             sentences = load_corpus()
         else:
             upload = st.file_uploader(
-                f"One sentence per line, UTF-8, at most {MAX_UPLOAD_BYTES // 1000} kB",
-                type=["txt"], key="gnn_upload")
+                f"One sentence per line, UTF-8, at most {MAX_UPLOAD_BYTES // 1000} kB", type=["txt"], key="gnn_upload"
+            )
             if upload is not None:
                 try:
                     sentences = read_sentences(upload.getvalue())
@@ -228,56 +252,63 @@ def corpus_section(model_name: str, scale: float, config: dict) -> None:
             return
         corpus = corpus_result(model_name, sentences, float(budget))
         button_slot = st.empty()
-        if corpus is None and button_slot.button(f"Analyse {len(sentences)} sentences",
-                                                 key="gnn_run_corpus"):
+        if corpus is None and button_slot.button(f"Analyse {len(sentences)} sentences", key="gnn_run_corpus"):
             button_slot.empty()
             bar = st.progress(0.0)
-            corpus = run_corpus(model_name, sentences, float(budget),
-                                lambda done, total: bar.progress(
-                                    done / total, text=f"Sentence {done} of {total}"))
+            corpus = run_corpus(
+                model_name,
+                sentences,
+                float(budget),
+                lambda done, total: bar.progress(done / total, text=f"Sentence {done} of {total}"),
+            )
             bar.empty()
         if corpus is not None:
             everything = corpus.analysed == corpus.offered
-            st.caption(f"Averaged over {corpus.analysed} of {corpus.offered} sentences "
-                       f"({'all of them' if everything else 'the time budget ran out'}).")
-            figure = head_statistics_figure(corpus.mean, head_patterns(corpus.mean),
-                                            text_scale=scale)
+            st.caption(
+                f"Averaged over {corpus.analysed} of {corpus.offered} sentences "
+                f"({'all of them' if everything else 'the time budget ran out'})."
+            )
+            figure = head_statistics_figure(corpus.mean, head_patterns(corpus.mean), text_scale=scale)
             st.plotly_chart(figure, key="gnn_corpus_heads", config=config)
 
 
 # 4 ── rollout and flow ───────────────────────────────────────────────────────────────────────────
 
 
-def rollout_flow_section(result: AttentionResult, model_name: str, scale: float, config: dict,
-                         widths: dict) -> None:
+def rollout_flow_section(result: AttentionResult, model_name: str, scale: float, config: dict, widths: dict) -> None:
     """How much of each input token reaches the top: attention rollout beside attention flow."""
     st.header("Rollout and flow: from the top back to the input", divider="gray")
-    st.caption("Rollout and flow answer one question in two ways: how much of each input token "
-               "reaches a token at the top of the model, once the attention of every layer is "
-               "followed back down? Each layer's heads are averaged, the residual connection added "
-               "and the rows renormalised: "
-               r"$\tilde A = \operatorname{rownorm}(\operatorname{mean}_h A_h + I)$. **Rollout** "
-               "multiplies these matrices through the layers: the shares along every path are "
-               "multiplied and the paths added up. **Flow** reads them as the capacities of pipes "
-               "in a layered graph and sends as much as it can from a top token down to each input "
-               "token (a maximum flow; Abnar & Zuidema 2020), so the narrowest link on the way "
-               "limits what gets through. Each row is normalised to sum to 1.")
+    st.caption(
+        "Rollout and flow answer one question in two ways: how much of each input token "
+        "reaches a token at the top of the model, once the attention of every layer is "
+        "followed back down? Each layer's heads are averaged, the residual connection added "
+        "and the rows renormalised: "
+        r"$\tilde A = \operatorname{rownorm}(\operatorname{mean}_h A_h + I)$. **Rollout** "
+        "multiplies these matrices through the layers: the shares along every path are "
+        "multiplied and the paths added up. **Flow** reads them as the capacities of pipes "
+        "in a layered graph and sends as much as it can from a top token down to each input "
+        "token (a maximum flow; Abnar & Zuidema 2020), so the narrowest link on the way "
+        "limits what gets through. Each row is normalised to sum to 1."
+    )
     tokenized, labels = result.tokenized, result.tokenized.token_labels
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Rollout")
         figure = heatmap_figure(rollout(result.attentions)[-1], labels, labels, text_scale=scale)
         figure.update_traces(colorbar_title_text="share from each input token")
-        st.plotly_chart(fit_heatmap(figure, widths["half"]), key="gnn_rollout", width="content",
-                        config=config)
-        st.caption("Row i: how top-layer token i spreads over the input tokens (columns), a share "
-                   "0–1.")
+        st.plotly_chart(fit_heatmap(figure, widths["half"]), key="gnn_rollout", width="content", config=config)
+        st.caption("Row i: how top-layer token i spreads over the input tokens (columns), a share 0–1.")
     with right:
         st.subheader("Flow")
-        output_names = {WHOLE_MATRIX: WHOLE_MATRIX,
-                        **{k: f"{label}  (token {k})" for k, label in enumerate(labels)}}
-        choice = st.selectbox("Output token", list(output_names), key="gnn_flow_token",
-                              bind="query-params", index=1, format_func=output_names.get)
+        output_names = {WHOLE_MATRIX: WHOLE_MATRIX, **{k: f"{label}  (token {k})" for k, label in enumerate(labels)}}
+        choice = st.selectbox(
+            "Output token",
+            list(output_names),
+            key="gnn_flow_token",
+            bind="query-params",
+            index=1,
+            format_func=output_names.get,
+        )
         outputs = None if choice == WHOLE_MATRIX else (choice,)
         try:
             flow = cached_flow(model_name, tokenized.text, tokenized.pair or "", outputs)
@@ -287,10 +318,8 @@ def rollout_flow_section(result: AttentionResult, model_name: str, scale: float,
         rows = labels if outputs is None else [labels[choice]]
         figure = heatmap_figure(flow, rows, labels, text_scale=scale)
         figure.update_traces(colorbar_title_text="share of flow")
-        st.plotly_chart(fit_heatmap(figure, widths["half"]), key="gnn_flow", width="content",
-                        config=config)
-        st.caption("Row: the top-layer token; columns: its share of maximum flow from each input "
-                   "token (0–1).")
+        st.plotly_chart(fit_heatmap(figure, widths["half"]), key="gnn_flow", width="content", config=config)
+        st.caption("Row: the top-layer token; columns: its share of maximum flow from each input token (0–1).")
 
 
 # 5 ── RNN vs attention ───────────────────────────────────────────────────────────────────────────
@@ -301,19 +330,24 @@ def rnn_section(scale: float, config: dict) -> None:
     st.header("Why attention: an RNN forgets step by step", divider="gray")
     left, right = st.columns([7, 4], gap="large")
     with right:
-        keep_rate = st.slider("Share an RNN step keeps (r)", 0.05, 0.99, 0.5, 0.01,
-                              key="gnn_keep_rate", bind="query-params")
+        keep_rate = st.slider(
+            "Share an RNN step keeps (r)", 0.05, 0.99, 0.5, 0.01, key="gnn_keep_rate", bind="query-params"
+        )
         distance = st.slider("Words back (n)", 1, 50, 10, key="gnn_distance", bind="query-params")
         rnn_share, attention_share = rnn_vs_attention(keep_rate, distance)
         st.metric(f"RNN: {keep_rate:g}^{distance}", f"{rnn_share:.3g}")
-        st.metric("Attention: one step", f"{attention_share:g}",
-                  help="Attention reaches any earlier word in one step, whatever the distance.")
+        st.metric(
+            "Attention: one step",
+            f"{attention_share:g}",
+            help="Attention reaches any earlier word in one step, whatever the distance.",
+        )
     with left:
-        st.plotly_chart(rnn_memory_figure(keep_rate, max(20, distance), text_scale=scale),
-                        key="gnn_rnn", config=config)
-        st.caption("Share of the first word left in the state after n steps (log scale): rⁿ for an "
-                   "RNN that keeps a share r per step, r for attention's direct edge. 0.5¹⁰ ≈ "
-                   "0.001.")
+        st.plotly_chart(rnn_memory_figure(keep_rate, max(20, distance), text_scale=scale), key="gnn_rnn", config=config)
+        st.caption(
+            "Share of the first word left in the state after n steps (log scale): rⁿ for an "
+            "RNN that keeps a share r per step, r for attention's direct edge. 0.5¹⁰ ≈ "
+            "0.001."
+        )
 
 
 # 6 ── model sizes ────────────────────────────────────────────────────────────────────────────────
@@ -329,14 +363,21 @@ def model_sizes_section(scale: float, config: dict) -> None:
         st.plotly_chart(model_size_figure(sizes, text_scale=scale), key="gnn_sizes", config=config)
     # A table, not a dataframe: its text wraps and grows with the page's, so no column is ever cut.
     with right:
-        st.table(pd.DataFrame(
-            {"layers": [cfg["num_hidden_layers"] for cfg in configs.values()],
-             "hidden size": [cfg["hidden_size"] for cfg in configs.values()],
-             "parameters (millions)": [count.total / 1e6 for count in sizes.values()]},
-            index=list(sizes)).style.format({"parameters (millions)": "{:.1f}"}))
-        st.caption("Parameters of the encoder with its pooler, in millions, counted from each "
-                   "config: BERT-BASE ≈ 110 M, BERT-LARGE ≈ 340 M, the bundled MiniLM ≈ 22.7 M. "
-                   "The word-embedding table is a large share of the small model.")
+        st.table(
+            pd.DataFrame(
+                {
+                    "layers": [cfg["num_hidden_layers"] for cfg in configs.values()],
+                    "hidden size": [cfg["hidden_size"] for cfg in configs.values()],
+                    "parameters (millions)": [count.total / 1e6 for count in sizes.values()],
+                },
+                index=list(sizes),
+            ).style.format({"parameters (millions)": "{:.1f}"})
+        )
+        st.caption(
+            "Parameters of the encoder with its pooler, in millions, counted from each "
+            "config: BERT-BASE ≈ 110 M, BERT-LARGE ≈ 340 M, the bundled MiniLM ≈ 22.7 M. "
+            "The word-embedding table is a large share of the small model."
+        )
 
 
 # 7 ── static vs contextual graphs ────────────────────────────────────────────────────────────────
@@ -346,58 +387,76 @@ def word_graphs_section(result: AttentionResult, layer: int, scale: float, confi
     """The sentence's corpus words linked once and for all by co-occurrence, beside the same words
     linked by the attention of ``layer`` in this sentence."""
     st.header("Static vs contextual word graphs", divider="gray")
-    st.caption("A bag-of-words model links two words by how often they share a sentence of the "
-               "corpus, once and for all. Attention links the same words anew in every sentence, "
-               "from what they mean there.")
+    st.caption(
+        "A bag-of-words model links two words by how often they share a sentence of the "
+        "corpus, once and for all. Attention links the same words anew in every sentence, "
+        "from what they mean there."
+    )
     matrix, similarity = corpus_words()
-    labels, attentions = attention_view(result.tokenized, result.attentions,
-                                        ViewOptions(words=True))  # (L, H, w, w)
+    labels, attentions = attention_view(result.tokenized, result.attentions, ViewOptions(words=True))  # (L, H, w, w)
     positions, columns = known_words(matrix, labels)
     known = len(positions)
     # More words make no readable circle.
     positions, columns = positions[:WORD_GRAPH_WORDS], columns[:WORD_GRAPH_WORDS]
     if len(positions) < 2:
-        st.info("Fewer than two words of this sentence occur in the bundled corpus (stop words "
-                "left out), so there is no static graph to compare. Try an example from the "
-                "sidebar.", icon="ℹ️")
+        st.info(
+            "Fewer than two words of this sentence occur in the bundled corpus (stop words "
+            "left out), so there is no static graph to compare. Try an example from the "
+            "sidebar.",
+            icon="ℹ️",
+        )
         return
     words = [matrix.words[w] for w in columns]
     left, right = st.columns(2, gap="large")
     with left:
-        shown = (f"the first {len(positions)} of the text's {known} corpus words"
-                 if known > len(positions) else "the text's corpus words")
+        shown = (
+            f"the first {len(positions)} of the text's {known} corpus words"
+            if known > len(positions)
+            else "the text's corpus words"
+        )
         static_graph(words, similarity[np.ix_(columns, columns)], matrix, shown, scale, config)
     with right:
         among = drop_tokens(attentions[layer - 1].mean(axis=0), positions)  # (k, k), rows sum to 1
         contextual_graph(words, among, layer)
 
 
-def static_graph(words: list[str], similarity: np.ndarray, matrix: DocumentWordMatrix, shown: str,
-                 scale: float, config: dict) -> None:
+def static_graph(
+    words: list[str], similarity: np.ndarray, matrix: DocumentWordMatrix, shown: str, scale: float, config: dict
+) -> None:
     """The words' corpus co-occurrence graph: an edge where their cosine similarity (k, k) passes a
     threshold."""
     st.subheader("Static: corpus co-occurrence")
-    threshold = st.slider("Minimum cosine similarity", 0.0, 1.0, 0.1, 0.05,
-                          key="gnn_static_threshold", bind="query-params")
+    threshold = st.slider(
+        "Minimum cosine similarity", 0.0, 1.0, 0.1, 0.05, key="gnn_static_threshold", bind="query-params"
+    )
     static = similarity_graph(words, similarity, threshold=threshold)
-    st.plotly_chart(similarity_graph_figure(static, text_scale=scale), key="gnn_static",
-                    config=config)
-    st.caption(f"{static.number_of_edges()} edges between {shown}: cosine similarity (0–1) of the "
-               f"words' columns in the {matrix.counts.shape[0]} sentences × {len(matrix.words)} "
-               "words count matrix of the bundled corpus; the same in every sentence.")
+    st.plotly_chart(similarity_graph_figure(static, text_scale=scale), key="gnn_static", config=config)
+    st.caption(
+        f"{static.number_of_edges()} edges between {shown}: cosine similarity (0–1) of the "
+        f"words' columns in the {matrix.counts.shape[0]} sentences × {len(matrix.words)} "
+        "words count matrix of the bundled corpus; the same in every sentence."
+    )
 
 
 def contextual_graph(words: list[str], attention: np.ndarray, layer: int) -> None:
     """The same words linked by this sentence's attention (k, k) among them, each row summing to 1:
     each word's strongest edges."""
     st.subheader("Contextual: attention in this sentence")
-    top_k = st.slider("Edges per word (k)", 1, max(1, len(words) - 1), min(2, len(words) - 1),
-                      key="gnn_context_k", bind="query-params")
+    top_k = st.slider(
+        "Edges per word (k)",
+        1,
+        max(1, len(words) - 1),
+        min(2, len(words) - 1),
+        key="gnn_context_k",
+        bind="query-params",
+    )
     graph = attention_graph(attention, words, prune(attention, Pruning("top_k", k=top_k)))
     st.iframe(graph_html(graph, "circle", height_px=440, served=True), height=460)
-    st.caption(f"Layer {layer} (the layer chosen above), mean of its heads, between the same words "
-               "only: each word's attention to the others, renormalised to sum to 1, its k "
-               "strongest edges drawn; hover an edge for its weight (0–1).")
+    st.caption(
+        f"Layer {layer} (the layer chosen above), mean of its heads, between the same words "
+        "only: each word's attention to the others, renormalised to sum to 1, its k "
+        "strongest edges drawn; hover an edge for its weight (0–1)."
+    )
 
 
 # ── the page ─────────────────────────────────────────────────────────────────────────────────────

@@ -115,8 +115,9 @@ def network_choice() -> NetworkChoice:
         )
         with st.container(horizontal=True):
             for name in ("stations.csv", "links.csv"):
-                st.download_button(f"Bundled {name}", (BUNDLED_DIR / name).read_bytes(), name, "text/csv",
-                                   key=f"download_{name}")
+                st.download_button(
+                    f"Bundled {name}", (BUNDLED_DIR / name).read_bytes(), name, "text/csv", key=f"download_{name}"
+                )
         upload_stations, upload_links = st.columns(2)
         stations_file = upload_stations.file_uploader("Stations CSV", type="csv", key="stations_csv")
         links_file = upload_links.file_uploader("Links CSV", type="csv", key="links_csv")
@@ -125,8 +126,11 @@ def network_choice() -> NetworkChoice:
     choice, problem = choose_network(stations_file, links_file)
     with always_drawn():
         if problem is not None:
-            st.error(f"**Your network could not be used** — {md_plain(str(problem))}  \nShowing the bundled Tokyo "
-                     "network instead; fix the file and upload it again.", icon="⚠️")
+            st.error(
+                f"**Your network could not be used** — {md_plain(str(problem))}  \nShowing the bundled Tokyo "
+                "network instead; fix the file and upload it again.",
+                icon="⚠️",
+            )
     return choice
 
 
@@ -156,42 +160,74 @@ def scenario_section(choice: NetworkChoice, names: list[str], world: World, trai
 
     map_column, controls = st.columns([5, 4], gap="large")
     with controls:
-        day = st.select_slider("Day (a test day: no model trained on it)", test_days,
-                               key="stations_day", bind="query-params", format_func=day_label)
-        colour = st.segmented_control("Colour the stations by the crowding of", colours,
-                                      key="stations_colour", bind="query-params", format_func=COLOUR_LABELS.get,
-                                      help="The simulator's crowding is the truth; a model's is its prediction from "
-                                           "that day's boardings alone.")
+        day = st.select_slider(
+            "Day (a test day: no model trained on it)",
+            test_days,
+            key="stations_day",
+            bind="query-params",
+            format_func=day_label,
+        )
+        colour = st.segmented_control(
+            "Colour the stations by the crowding of",
+            colours,
+            key="stations_colour",
+            bind="query-params",
+            format_func=COLOUR_LABELS.get,
+            help="The simulator's crowding is the truth; a model's is its prediction from that day's boardings alone.",
+        )
         colour = colour or "truth"
         with always_drawn():
             if trained is None:
-                st.info("The map shows the simulator's crowding. **Train the models** below to colour it by their "
-                        "predictions.", icon="🧪")
+                st.info(
+                    "The map shows the simulator's crowding. **Train the models** below to colour it by their "
+                    "predictions.",
+                    icon="🧪",
+                )
         st.subheader("What if…")
         with st.container(horizontal=True):
             if choice.bundled:
-                st.button(f"🎤 A concert at Shibuya (boardings ×{CONCERT_FACTOR:g})",
-                          on_click=partial(raise_boardings, [network.index[SHIBUYA]], CONCERT_FACTOR),
-                          key="stations_concert",
-                          help=f"{CONCERT_FACTOR:g} times the usual boardings at Shibuya; where those riders go is "
-                               "the day's usual mix of destinations.")
+                st.button(
+                    f"🎤 A concert at Shibuya (boardings ×{CONCERT_FACTOR:g})",
+                    on_click=partial(raise_boardings, [network.index[SHIBUYA]], CONCERT_FACTOR),
+                    key="stations_concert",
+                    help=f"{CONCERT_FACTOR:g} times the usual boardings at Shibuya; where those riders go is "
+                    "the day's usual mix of destinations.",
+                )
             st.button("↺ Back to normal", on_click=reset_scenario, key="stations_reset")
         effect = always_drawn()  # filled once the day is simulated: the effect shows under the buttons
-        raised = st.multiselect("Raise boardings at", range(len(names)), key="stations_raise", bind="query-params",
-                                format_func=names.__getitem__, placeholder="choose stations")
+        raised = st.multiselect(
+            "Raise boardings at",
+            range(len(names)),
+            key="stations_raise",
+            bind="query-params",
+            format_func=names.__getitem__,
+            placeholder="choose stations",
+        )
         st.session_state.setdefault("stations_factor", 2.0)
-        factor = st.slider("…by a factor of", 1.0, 4.0, step=0.25,
-                           key="stations_factor", bind="query-params", format="×%.2f")
-        closing = st.multiselect("Close links (remove one to reopen it)", range(len(links)),
-                                 key="stations_close", bind="query-params", select_all=False,
-                                 format_func=link_names.__getitem__, placeholder="choose links")
+        factor = st.slider(
+            "…by a factor of", 1.0, 4.0, step=0.25, key="stations_factor", bind="query-params", format="×%.2f"
+        )
+        closing = st.multiselect(
+            "Close links (remove one to reopen it)",
+            range(len(links)),
+            key="stations_close",
+            bind="query-params",
+            select_all=False,
+            format_func=link_names.__getitem__,
+            placeholder="choose links",
+        )
         with always_drawn():
             for link, cut_off in closures.left_open:
-                st.warning(f"**{md_plain(link_name(network, names, link))} stays open**: closing it as well would "
-                           f"cut {md_plain(', '.join(names[network.index[s]] for s in cut_off))} off from the rest "
-                           "of the network.", icon="🚧")
-        st.caption("Boardings are where trips start; the riders go to that day's usual mix of destinations. The "
-                   "simulator re-routes every trip around closed links; the models only see the new edges.")
+                st.warning(
+                    f"**{md_plain(link_name(network, names, link))} stays open**: closing it as well would "
+                    f"cut {md_plain(', '.join(names[network.index[s]] for s in cut_off))} off from the rest "
+                    "of the network.",
+                    icon="🚧",
+                )
+        st.caption(
+            "Boardings are where trips start; the riders go to that day's usual mix of destinations. The "
+            "simulator re-routes every trip around closed links; the models only see the new edges."
+        )
 
     base = world.demand.boardings[day]
     boardings = scenario_boardings(base, raised, factor)
@@ -210,30 +246,44 @@ def scenario_section(choice: NetworkChoice, names: list[str], world: World, trai
             shown, what = predictions.predicted[colour], f"{COLOUR_LABELS[colour]}'s predicted crowding"
         st.markdown(f"##### {day_label(day)[0].upper()}{day_label(day)[1:]}: {what}")
         figure = congestion_map(
-            network, shown, truth=None if colour == "truth" else truth,
-            closed_links=closed, raised={i: f"×{factor:g}" for i in raised} if factor != 1.0 else None,
-            boardings=boardings, width_px=map_width(), text_scale=text_scale(),
+            network,
+            shown,
+            truth=None if colour == "truth" else truth,
+            closed_links=closed,
+            raised={i: f"×{factor:g}" for i in raised} if factor != 1.0 else None,
+            boardings=boardings,
+            width_px=map_width(),
+            text_scale=text_scale(),
         )
         st.plotly_chart(figure, key="stations_map", config=figure_config("png", "station-congestion"))
-        st.caption("Colour: crowding on the trains at each station that day, % of capacity on its busiest link. The "
-                   "transport ministry's guide: 100 % = every seat and strap taken, 150 % = room to open a newspaper, "
-                   "200 % = bodies touch. Marker area: the day's boardings. Line colours: JR's. Hover a station for "
-                   "its exact numbers and its Japanese name; drag to pan, double-click to reset.")
+        st.caption(
+            "Colour: crowding on the trains at each station that day, % of capacity on its busiest link. The "
+            "transport ministry's guide: 100 % = every seat and strap taken, 150 % = room to open a newspaper, "
+            "200 % = bodies touch. Marker area: the day's boardings. Line colours: JR's. Hover a station for "
+            "its exact numbers and its Japanese name; drag to pan, double-click to reset."
+        )
 
     with effect:
         if scenario:
             change = truth - world.intact.crowding[day]
             biggest = int(np.argmax(np.abs(change)))
-            st.metric(f"Biggest change (simulator): {names[biggest]}", f"{truth[biggest]:.0f} %",
-                      f"{change[biggest]:+.0f} percentage points")
+            st.metric(
+                f"Biggest change (simulator): {names[biggest]}",
+                f"{truth[biggest]:.0f} %",
+                f"{change[biggest]:+.0f} percentage points",
+            )
             if predictions is not None and normal is not None:
                 predicted_change = {kind: predictions.predicted[kind] - normal.predicted[kind] for kind in MODEL_ORDER}
-                st.plotly_chart(change_figure(names, change, predicted_change, top=CHANGED_STATIONS,
-                                              text_scale=text_scale()),
-                                key="stations_change", config=figure_config("png", "what-if-change"))
-                st.caption(f"The {CHANGED_STATIONS} stations whose crowding changed most in the simulator, and what "
-                           "each model predicted for them (percentage points, against the same day without the "
-                           "change).")
+                st.plotly_chart(
+                    change_figure(names, change, predicted_change, top=CHANGED_STATIONS, text_scale=text_scale()),
+                    key="stations_change",
+                    config=figure_config("png", "what-if-change"),
+                )
+                st.caption(
+                    f"The {CHANGED_STATIONS} stations whose crowding changed most in the simulator, and what "
+                    "each model predicted for them (percentage points, against the same day without the "
+                    "change)."
+                )
             else:
                 st.caption("Train the models to compare their predicted change with the simulator's.")
     return day
@@ -252,22 +302,46 @@ def training_caption() -> str:
     )
 
 
-def training_section(choice: NetworkChoice, names: list[str], settings: TrainingSettings,
-                     trained: TrainedRun | None) -> None:
+def training_section(
+    choice: NetworkChoice, names: list[str], settings: TrainingSettings, trained: TrainedRun | None
+) -> None:
     """The training form, live progress and loss curves, then the results table and its reading."""
     scale = text_scale()
     st.header("Train the models")
     form_column, loss_column = st.columns([2, 3], gap="large")
     with form_column:
         with st.form("stations_training"):
-            seed = st.number_input("Seed (the simulated world and the initial weights)", 0, 999, settings.seed,
-                                   key="stations_seed", bind="query-params")
-            days = st.slider(f"Simulated days ({fraction_text(1 - TEST_SHARE)} train, {fraction_text(TEST_SHARE)} "
-                             "test)", 60, 400, settings.days, 20, key="stations_days", bind="query-params")
-            epochs = st.slider("Epochs per model (full-batch Adam)", 10, 600, settings.epochs, 10,
-                               key="stations_epochs", bind="query-params")
-            submitted = st.form_submit_button(f"🚂 Train {spoken_list([model.name for model in MODELS.values()])}",
-                                              type="primary", key="stations_train")
+            seed = st.number_input(
+                "Seed (the simulated world and the initial weights)",
+                0,
+                999,
+                settings.seed,
+                key="stations_seed",
+                bind="query-params",
+            )
+            days = st.slider(
+                f"Simulated days ({fraction_text(1 - TEST_SHARE)} train, {fraction_text(TEST_SHARE)} test)",
+                60,
+                400,
+                settings.days,
+                20,
+                key="stations_days",
+                bind="query-params",
+            )
+            epochs = st.slider(
+                "Epochs per model (full-batch Adam)",
+                10,
+                600,
+                settings.epochs,
+                10,
+                key="stations_epochs",
+                bind="query-params",
+            )
+            submitted = st.form_submit_button(
+                f"🚂 Train {spoken_list([model.name for model in MODELS.values()])}",
+                type="primary",
+                key="stations_train",
+            )
         st.caption(training_caption())
         status_area = st.empty()
     with loss_column:
@@ -286,8 +360,10 @@ def training_section(choice: NetworkChoice, names: list[str], settings: Training
                     bar.progress(history.fraction(), text=history.current())
                     if time.monotonic() - shown_at[0] > 0.4 or history.fraction() >= 1.0:
                         shown_at[0], shown_at[1] = time.monotonic(), shown_at[1] + 1
-                        loss_chart.plotly_chart(loss_figure(history.curves, history.epochs, text_scale=scale),
-                                                key=f"stations_loss_live_{shown_at[1]}")
+                        loss_chart.plotly_chart(
+                            loss_figure(history.curves, history.epochs, text_scale=scale),
+                            key=f"stations_loss_live_{shown_at[1]}",
+                        )
 
                 try:
                     run = train_run(choice, settings, show_progress)
@@ -304,13 +380,21 @@ def training_section(choice: NetworkChoice, names: list[str], settings: Training
                 loss_chart.info("The loss curves appear here while the models train.", icon="📉")
             return
         with loss_column:
-            loss_chart.plotly_chart(loss_figure(trained.history.curves, trained.history.epochs, text_scale=scale),
-                                    key="stations_loss", config=figure_config("png", "loss-curves"))
-            st.caption("Mean squared error of crowding / 100 on the test days (solid) and the training days "
-                       "(dotted), log scale. Each panel is one way of testing.")
+            loss_chart.plotly_chart(
+                loss_figure(trained.history.curves, trained.history.epochs, text_scale=scale),
+                key="stations_loss",
+                config=figure_config("png", "loss-curves"),
+            )
+            st.caption(
+                "Mean squared error of crowding / 100 on the test days (solid) and the training days "
+                "(dotted), log scale. Each panel is one way of testing."
+            )
         with form_column:
-            st.success(f"Trained in {trained.seconds:.1f} s ({settings.epochs} epochs, {settings.days} days, seed "
-                       f"{settings.seed}). The map above can now show the predictions.", icon="✅")
+            st.success(
+                f"Trained in {trained.seconds:.1f} s ({settings.epochs} epochs, {settings.days} days, seed "
+                f"{settings.seed}). The map above can now show the predictions.",
+                icon="✅",
+            )
         results_section(choice, names, trained)
 
 
@@ -320,20 +404,26 @@ def results_section(choice: NetworkChoice, names: list[str], trained: TrainedRun
     closed_name = "" if choice.closed_link is None else "–".join(names[network.index[s]] for s in choice.closed_link)
     scores, evaluations = shown_scores(trained, choice.closed_link is not None)
     st.subheader("Results")
-    st.plotly_chart(results_figure(scores, evaluations, closed_link=closed_name, text_scale=text_scale()),
-                    key="stations_results", config=figure_config("png", "results"))
-    st.caption("R²: share of the day-to-day and station-to-station variation in crowding explained (1 = "
-               "perfect, 0 = no better than always guessing the average, below 0 = worse than that; the colour "
-               "stops at 0, so such cells stay white). MAE: mean absolute error in percentage points of crowding. "
-               "One seed: numbers move by a few hundredths between seeds.")
+    st.plotly_chart(
+        results_figure(scores, evaluations, closed_link=closed_name, text_scale=text_scale()),
+        key="stations_results",
+        config=figure_config("png", "results"),
+    )
+    st.caption(
+        "R²: share of the day-to-day and station-to-station variation in crowding explained (1 = "
+        "perfect, 0 = no better than always guessing the average, below 0 = worse than that; the colour "
+        "stops at 0, so such cells stay white). MAE: mean absolute error in percentage points of crowding. "
+        "One seed: numbers move by a few hundredths between seeds."
+    )
     sentences = results_reading(scores, closed_link=closed_name)
     for row in range(0, len(sentences), 2):  # the reading, two evaluations side by side
-        for column, sentence in zip(st.columns(2, gap="large"), sentences[row:row + 2], strict=False):
+        for column, sentence in zip(st.columns(2, gap="large"), sentences[row : row + 2], strict=False):
             column.markdown(sentence)
 
 
-def receptive_field_section(network: RailwayNetwork, names: list[str], world: World, trained: TrainedRun | None,
-                            day: int) -> None:
+def receptive_field_section(
+    network: RailwayNetwork, names: list[str], world: World, trained: TrainedRun | None, day: int
+) -> None:
     """How far a k-layer GCN sees from a station, a signal spreading layer by layer, and what the trained featured
     model reads on the day shown."""
     scale = text_scale()
@@ -343,8 +433,9 @@ def receptive_field_section(network: RailwayNetwork, names: list[str], world: Wo
         st.session_state["stations_focus"] = default_station
     pick_column, field_column = st.columns([2, 3], gap="large")
     with pick_column:
-        focus = st.selectbox("Station", range(len(names)),
-                             key="stations_focus", bind="query-params", format_func=names.__getitem__)
+        focus = st.selectbox(
+            "Station", range(len(names)), key="stations_focus", bind="query-params", format_func=names.__getitem__
+        )
         depth = st.slider("Layers (k)", 0, MAX_DEPTH, 2, key="stations_depth", bind="query-params")
         hops = hop_distances(network, focus)
         seen = int((hops <= depth).sum())
@@ -356,37 +447,54 @@ def receptive_field_section(network: RailwayNetwork, names: list[str], world: Wo
             "a changed network without retraining."
         )
     with field_column:
-        st.plotly_chart(receptive_field_map(network, hops, focus, depth, height_px=620, width_px=map_width(),
-                                            text_scale=scale),
-                        key="stations_field", config=figure_config("png", "receptive-field"))
+        st.plotly_chart(
+            receptive_field_map(network, hops, focus, depth, height_px=620, width_px=map_width(), text_scale=scale),
+            key="stations_field",
+            config=figure_config("png", "receptive-field"),
+        )
 
     st.subheader("Layer by layer: a signal spreading from the station")
-    st.plotly_chart(spread_figure(network, spread(network, focus, max(depth, 1)), focus, text_scale=scale),
-                    key="stations_spread", config=figure_config("png", "spread"))
-    st.caption(f"A unit signal starts at {md_plain(names[focus])}; each panel applies one more graph convolution "
-               r"with $W = 1$ and no bias ($\hat A h$). Colour: the signal at each station, relative to that panel's "
-               r"largest; hollow: not reached yet. Because $\hat A$ is symmetric, the same numbers say how much each "
-               f"station contributes to {md_plain(names[focus])}'s own state after that many layers.")
+    st.plotly_chart(
+        spread_figure(network, spread(network, focus, max(depth, 1)), focus, text_scale=scale),
+        key="stations_spread",
+        config=figure_config("png", "spread"),
+    )
+    st.caption(
+        f"A unit signal starts at {md_plain(names[focus])}; each panel applies one more graph convolution "
+        r"with $W = 1$ and no bias ($\hat A h$). Colour: the signal at each station, relative to that panel's "
+        r"largest; hollow: not reached yet. Because $\hat A$ is symmetric, the same numbers say how much each "
+        f"station contributes to {md_plain(names[focus])}'s own state after that many layers."
+    )
     with always_drawn():
         if trained is None:
             return
         model = trained.experiment.models[FEATURED]
         gradient = sensitivity_to_rise(model, network, world.demand.boardings[day], focus, rise=0.1)
         largest = float(np.abs(gradient).max()) or 1.0
-        with st.expander(f"What the trained {MODELS[FEATURED].name} actually reads for {names[focus]}",
-                         expanded=False):
+        with st.expander(f"What the trained {MODELS[FEATURED].name} actually reads for {names[focus]}", expanded=False):
             st.plotly_chart(
                 station_value_map(
-                    network, gradient, colorbar_title="pp per +10 % boardings", colorscale="RdBu_r",
-                    cmin=-largest, cmax=largest, ticks=None, value_format="{:+.2f} pp", height_px=620,
-                    width_px=map_width(), text_scale=scale,
+                    network,
+                    gradient,
+                    colorbar_title="pp per +10 % boardings",
+                    colorscale="RdBu_r",
+                    cmin=-largest,
+                    cmax=largest,
+                    ticks=None,
+                    value_format="{:+.2f} pp",
+                    height_px=620,
+                    width_px=map_width(),
+                    text_scale=scale,
                 ),
-                key="stations_sensitivity", config=figure_config("png", "sensitivity"),
+                key="stations_sensitivity",
+                config=figure_config("png", "sensitivity"),
             )
-            st.caption(f"How many percentage points the predicted crowding at {md_plain(names[focus])} moves if one "
-                       f"station's boardings rise by 10 % ({day_label(day)}; a gradient, so exact for small changes). "
-                       f"Stations more than {len(model.layers)} stops away read exactly 0: outside the receptive "
-                       "field.")
+            st.caption(
+                f"How many percentage points the predicted crowding at {md_plain(names[focus])} moves if one "
+                f"station's boardings rise by 10 % ({day_label(day)}; a gradient, so exact for small changes). "
+                f"Stations more than {len(model.layers)} stops away read exactly 0: outside the receptive "
+                "field."
+            )
 
 
 def kipf_section(choice: NetworkChoice, names: list[str]) -> None:
@@ -400,30 +508,42 @@ def kipf_section(choice: NetworkChoice, names: list[str]) -> None:
         "with its neighbours. Below, its 2-D output for this railway and for Zachary's karate club (34 members whose "
         "club split in two)."
     )
-    kipf_seed = st.number_input("Random weights (seed)", 0, 999, 1,
-                                key="stations_kipf_seed", bind="query-params", width=220)
+    kipf_seed = st.number_input(
+        "Random weights (seed)", 0, 999, 1, key="stations_kipf_seed", bind="query-params", width=220
+    )
     rail_column, karate_column = st.columns(2, gap="large")
     with rail_column:
         points = railway_embedding(choice.key, int(kipf_seed), network)
         big = np.argsort(-network.boardings())[:6]
         st.markdown("##### This railway, coloured by line")
         st.plotly_chart(
-            embedding_figure(points, station_lines(network, interchange=INTERCHANGE),
-                             labels={int(i): names[i] for i in big}, edges=network.edge_index(), text_scale=scale),
-            key="stations_kipf_railway", config=figure_config("png", "kipf-railway"),
+            embedding_figure(
+                points,
+                station_lines(network, interchange=INTERCHANGE),
+                labels={int(i): names[i] for i in big},
+                edges=network.edge_index(),
+                text_scale=scale,
+            ),
+            key="stations_kipf_railway",
+            config=figure_config("png", "kipf-railway"),
         )
-        st.caption("Stations coloured by the line that serves them (dark: an interchange), the links drawn between "
-                   "them: stations next to each other on the map land next to each other here. The six busiest are "
-                   "named.")
+        st.caption(
+            "Stations coloured by the line that serves them (dark: an interchange), the links drawn between "
+            "them: stations next to each other on the map land next to each other here. The six busiest are "
+            "named."
+        )
     with karate_column:
         karate_points, clubs = karate_embedding(int(kipf_seed))
         st.markdown("##### Zachary's karate club, coloured by the club each member joined")
         st.plotly_chart(
             embedding_figure(karate_points, clubs, labels={0: "Mr. Hi", 33: "the officer"}, text_scale=scale),
-            key="stations_kipf_karate", config=figure_config("png", "kipf-karate"),
+            key="stations_kipf_karate",
+            config=figure_config("png", "kipf-karate"),
         )
-        st.caption("Nobody told the network who joined which club, and no weight was trained; the two groups still "
-                   "mostly fall apart. Some random draws separate them better than others — try a few seeds.")
+        st.caption(
+            "Nobody told the network who joined which club, and no weight was trained; the two groups still "
+            "mostly fall apart. Some random draws separate them better than others — try a few seeds."
+        )
 
 
 introduction()
@@ -432,9 +552,11 @@ names = [station.name_en for station in choice.network.stations]
 settings = st.session_state.get("stations_settings", TrainingSettings())
 world = cached_world(choice.key, settings.seed, settings.days, choice.network)
 trained = stored_run(choice.key, settings)
-st.caption(f"Network: {md_plain(choice.label)} — {len(choice.network.stations)} stations, "
-           f"{len(choice.network.links)} links; {settings.days} simulated days (seed {settings.seed}). Sources and "
-           "approximations: assets/railway/SOURCES.md.")
+st.caption(
+    f"Network: {md_plain(choice.label)} — {len(choice.network.stations)} stations, "
+    f"{len(choice.network.links)} links; {settings.days} simulated days (seed {settings.seed}). Sources and "
+    "approximations: assets/railway/SOURCES.md."
+)
 day = scenario_section(choice, names, world, trained)
 training_section(choice, names, settings, trained)
 receptive_field_section(choice.network, names, world, trained, day)

@@ -73,10 +73,14 @@ def cold_start() -> tuple[float, float]:
             server = psutil.Process(process.pid)
             processes = [server, *server.children(recursive=True)]
             rss = sum(p.memory_info().rss for p in processes if p.is_running())
-            print(f"cold start: server healthy after {healthy:.1f} s, first page with the graph drawn after "
-                  f"{rendered:.1f} s")
-            print(f"memory: {rss / 2**20:.0f} MB resident ({len(processes)} process(es): streamlit "
-                  f"{server.memory_info().rss / 2**20:.0f} MB), model loaded, page rendered")
+            print(
+                f"cold start: server healthy after {healthy:.1f} s, first page with the graph drawn after "
+                f"{rendered:.1f} s"
+            )
+            print(
+                f"memory: {rss / 2**20:.0f} MB resident ({len(processes)} process(es): streamlit "
+                f"{server.memory_info().rss / 2**20:.0f} MB), model loaded, page rendered"
+            )
         browser.close()
     return rendered, rss / 2**20
 
@@ -121,8 +125,10 @@ def time_pipeline(model, texts: dict[int, str]) -> dict[int, tuple[float, float]
             graph = text_to_graph(model, text)
             samples.append((time.perf_counter() - start) * 1000)
         timings[n] = (percentile(samples, 50), percentile(samples, 95))
-        print(f"text → graph data, {n:>3} tokens ({graph.number_of_nodes()} words, {graph.number_of_edges()} edges): "
-              f"p50 {timings[n][0]:7.2f} ms, p95 {timings[n][1]:7.2f} ms, min {min(samples):7.2f} ms ({REPEATS} runs)")
+        print(
+            f"text → graph data, {n:>3} tokens ({graph.number_of_nodes()} words, {graph.number_of_edges()} edges): "
+            f"p50 {timings[n][0]:7.2f} ms, p95 {timings[n][1]:7.2f} ms, min {min(samples):7.2f} ms ({REPEATS} runs)"
+        )
     return timings
 
 
@@ -146,8 +152,12 @@ def compare_with_transformers(model, texts: dict[int, str]) -> dict[int, tuple[f
 
         def reference():
             with torch.inference_mode():
-                return hf(input_ids=input_ids, token_type_ids=token_type_ids, output_attentions=True,
-                          output_hidden_states=True)
+                return hf(
+                    input_ids=input_ids,
+                    token_type_ids=token_type_ids,
+                    output_attentions=True,
+                    output_hidden_states=True,
+                )
 
         # same attention probabilities, or the comparison means nothing
         ours, theirs = core().attentions, torch.stack(reference().attentions)
@@ -166,8 +176,10 @@ def compare_with_transformers(model, texts: dict[int, str]) -> dict[int, tuple[f
         # the median of the paired ratios: each pair ran back to back, so a burst of load elsewhere hits both
         ratio = statistics.median(a / b for a, b in zip(samples[core], samples[reference]))
         results[n] = (ours_ms, theirs_ms, ratio)
-        print(f"encoder forward, {n:>3} tokens: core {ours_ms:7.2f} ms, transformers eager {theirs_ms:7.2f} ms "
-              f"(medians of {REPEATS}), median paired ratio {ratio:.3f} (max |Δ attention| {difference:.1e})")
+        print(
+            f"encoder forward, {n:>3} tokens: core {ours_ms:7.2f} ms, transformers eager {theirs_ms:7.2f} ms "
+            f"(medians of {REPEATS}), median paired ratio {ratio:.3f} (max |Δ attention| {difference:.1e})"
+        )
     return results
 
 
@@ -180,16 +192,20 @@ def main() -> None:
     import transformers
 
     torch.set_num_threads(1)  # as app.py runs it
-    print(f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"transformers {transformers.__version__}, {os.cpu_count()} CPUs, load average {load_average()}")
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"transformers {transformers.__version__}, {os.cpu_count()} CPUs, load average {load_average()}"
+    )
     cold_s, rss_mb = cold_start()
 
     from core.transformer.models import load_model
 
     model = load_model()
     texts = {n: text_of_length(model, n) for n in LENGTHS}
-    print(f"model {model.name}: {model.encoder.config.num_layers} layers × {model.encoder.config.num_heads} heads; "
-          f"selected head: layer {LAYER + 1}, head {HEAD + 1}; word view, mass pruning 70 %")
+    print(
+        f"model {model.name}: {model.encoder.config.num_layers} layers × {model.encoder.config.num_heads} heads; "
+        f"selected head: layer {LAYER + 1}, head {HEAD + 1}; word view, mass pruning 70 %"
+    )
     timings = time_pipeline(model, texts)
     ratios = compare_with_transformers(model, texts)
     ratio = statistics.median(r for _, _, r in ratios.values())

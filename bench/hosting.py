@@ -106,8 +106,10 @@ def main() -> None:
     print(f"{'moment':<44} {'t (s)':>7} {'RSS MB':>8} {'peak MB':>8}")
     for moment, t, rss, peak in rows:
         print(f"{moment:<44} {t:>7.1f} {rss:>8.0f} {peak:>8.0f}")
-    print(f"RESULT health_s={health_s:.1f} first_graph_s={first_graph_s:.1f} rss_mb_start={rows[0][2]:.0f} "
-          f"rss_mb_first_graph={rows[1][2]:.0f} rss_mb_all_pages={rss_all_pages:.0f}")
+    print(
+        f"RESULT health_s={health_s:.1f} first_graph_s={first_graph_s:.1f} rss_mb_start={rows[0][2]:.0f} "
+        f"rss_mb_first_graph={rows[1][2]:.0f} rss_mb_all_pages={rss_all_pages:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -73,8 +73,28 @@ GRAPH_OF_JS = f"""([iframe, marker]) => {{
     return !marker || iframe.contentDocument.documentElement.innerHTML.includes(marker);
 }}"""
 
-WORDS = ("river", "lantern", "garden", "teacher", "violin", "harbor", "pencil", "mountain", "kitchen", "window",
-         "engine", "forest", "letter", "market", "planet", "castle", "bridge", "candle", "doctor", "island")
+WORDS = (
+    "river",
+    "lantern",
+    "garden",
+    "teacher",
+    "violin",
+    "harbor",
+    "pencil",
+    "mountain",
+    "kitchen",
+    "window",
+    "engine",
+    "forest",
+    "letter",
+    "market",
+    "planet",
+    "castle",
+    "bridge",
+    "candle",
+    "doctor",
+    "island",
+)
 VERBS = ("watched", "painted", "carried", "followed", "found", "moved", "helped", "missed", "saw", "held")
 LETTERS = "bcdfghjklmnpqrstvwxz"
 
@@ -103,6 +123,7 @@ def percentile(values: list[float], q: float) -> float:
 def cpu_seconds(server) -> tuple[float, float]:
     """(CPU seconds of the server's process tree, of every other descendant of this process: Playwright's driver
     and Chromium), user + system, so far."""
+
     def tree(root):
         try:
             return [root, *root.children(recursive=True)]
@@ -157,19 +178,18 @@ async def wait_idle(page, timeout_ms: int = STEP_TIMEOUT_MS, graph: bool = True,
         if graph:
             stage = "graph canvas drawn"
             iframe = await page.wait_for_selector(GRAPH_IFRAME, timeout=timeout_ms)
-            await page.wait_for_function(GRAPH_OF_JS, arg=[iframe, tag], timeout=timeout_ms,
-                                         polling=POLL_MS)
+            await page.wait_for_function(GRAPH_OF_JS, arg=[iframe, tag], timeout=timeout_ms, polling=POLL_MS)
     except Exception as error:
         raise StepTimeout(f"{type(error).__name__} waiting for {stage}: {error}") from error
 
 
-async def after_run(page, before: int, timeout_ms: int = STEP_TIMEOUT_MS, graph: bool = True,
-                    tag: str | None = None) -> float:
+async def after_run(
+    page, before: int, timeout_ms: int = STEP_TIMEOUT_MS, graph: bool = True, tag: str | None = None
+) -> float:
     """Wait for a script run begun after the count ``before`` (COUNT_RUNS_JS) to finish, then for the app to idle;
     returns when (perf_counter) the browser learnt that the run had finished: the server's answer, before drawing."""
     try:
-        await page.wait_for_function(f"() => window.__e2eFinishedRuns > {before}", timeout=timeout_ms,
-                                     polling=POLL_MS)
+        await page.wait_for_function(f"() => window.__e2eFinishedRuns > {before}", timeout=timeout_ms, polling=POLL_MS)
     except Exception as error:
         raise StepTimeout(f"{type(error).__name__} waiting for the run to finish: {error}") from error
     answered = time.perf_counter()
@@ -306,8 +326,10 @@ async def memory_run(browser, url: str, process, first: int) -> tuple[float, flo
     await asyncio.sleep(1.0)
     rss_last = rss_mb(process)
     times = session.graph_ms
-    print(f"memory run: {done} sentences in {time.perf_counter() - started:.0f} s, time to graph p50 "
-          f"{percentile(times, 50):.0f} ms, p95 {percentile(times, 95):.0f} ms")
+    print(
+        f"memory run: {done} sentences in {time.perf_counter() - started:.0f} s, time to graph p50 "
+        f"{percentile(times, 50):.0f} ms, p95 {percentile(times, 95):.0f} ms"
+    )
     await session.page.context.close()
     return rss_first, rss_last, done, samples, session.errors
 
@@ -322,14 +344,17 @@ def summarise(errors: list[str]) -> str:
 async def main() -> None:
     from playwright.async_api import async_playwright
 
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
-          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}; {SENTENCES_PER_SESSION} sentences per session, "
-          f"then LSH page and back")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
+        f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}; {SENTENCES_PER_SESSION} sentences per session, "
+        f"then LSH page and back"
+    )
     results: dict[int, dict] = {}
     total_errors = 0
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_or_skip(), args=CHROMIUM_ARGS,
-                                                   headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_or_skip(), args=CHROMIUM_ARGS, headless=True
+        )
         with streamlit_server() as (url, process):
             # warm the server (model loaded, modules imported) so N = 1 does not pay the cold start
             warm, _, _ = await concurrent(browser, url, process, 1, 9000)
@@ -344,21 +369,32 @@ async def main() -> None:
                 errors = [e for s in sessions for e in s.errors]
                 total_errors += len(errors)
                 results[n] = {
-                    "p50": percentile(graph_ms, 50), "p95": percentile(graph_ms, 95), "max": max(graph_ms, default=0),
-                    "count": len(graph_ms), "answer_p95": percentile(answer_ms, 95),
+                    "p50": percentile(graph_ms, 50),
+                    "p95": percentile(graph_ms, 95),
+                    "max": max(graph_ms, default=0),
+                    "count": len(graph_ms),
+                    "answer_p95": percentile(answer_ms, 95),
                     "switch_p50": percentile(switch_ms, 50),
-                    "switch_p95": percentile(switch_ms, 95), "errors": errors, "wall": wall,
-                    "open_p50": percentile([s.open_ms for s in sessions], 50), "rss": rss_mb(process),
-                    "server_cpu": cpu[0], "browser_cpu": cpu[1],
+                    "switch_p95": percentile(switch_ms, 95),
+                    "errors": errors,
+                    "wall": wall,
+                    "open_p50": percentile([s.open_ms for s in sessions], 50),
+                    "rss": rss_mb(process),
+                    "server_cpu": cpu[0],
+                    "browser_cpu": cpu[1],
                 }
-                print(f"N={n}: {len(graph_ms)} graphs in {wall:.1f} s, time to graph p50 {results[n]['p50']:.0f} ms, "
-                      f"p95 {results[n]['p95']:.0f} ms (server's answer p95 {results[n]['answer_p95']:.0f} ms); "
-                      f"page switch p50 {results[n]['switch_p50']:.0f} ms; "
-                      f"errors {len(errors)}{': ' + summarise(errors) if errors else ''}")
+                print(
+                    f"N={n}: {len(graph_ms)} graphs in {wall:.1f} s, time to graph p50 {results[n]['p50']:.0f} ms, "
+                    f"p95 {results[n]['p95']:.0f} ms (server's answer p95 {results[n]['answer_p95']:.0f} ms); "
+                    f"page switch p50 {results[n]['switch_p50']:.0f} ms; "
+                    f"errors {len(errors)}{': ' + summarise(errors) if errors else ''}"
+                )
                 busy = (results[n]["server_cpu"] + results[n]["browser_cpu"]) / wall
-                print(f"  CPU while driven: server {results[n]['server_cpu']:.1f} s, browser (Chromium + driver) "
-                      f"{results[n]['browser_cpu']:.1f} s over {wall:.1f} s wall ({busy:.2f} of {os.cpu_count()} "
-                      "cores busy)")
+                print(
+                    f"  CPU while driven: server {results[n]['server_cpu']:.1f} s, browser (Chromium + driver) "
+                    f"{results[n]['browser_cpu']:.1f} s over {wall:.1f} s wall ({busy:.2f} of {os.cpu_count()} "
+                    "cores busy)"
+                )
 
         with streamlit_server() as (url, process):
             rss_start = rss_mb(process)
@@ -367,27 +403,37 @@ async def main() -> None:
         await browser.close()
 
     print()
-    print("| sessions | graphs | time to graph p50 | p95 | max | server's answer p95 | page switch p50 | p95 | "
-          "first page p50 | wall | errors | server CPU | browser CPU | server RSS after |")
+    print(
+        "| sessions | graphs | time to graph p50 | p95 | max | server's answer p95 | page switch p50 | p95 | "
+        "first page p50 | wall | errors | server CPU | browser CPU | server RSS after |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, r in results.items():
-        print(f"| {n} | {r['count']} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['max']:.0f} ms | "
-              f"{r['answer_p95']:.0f} ms | "
-              f"{r['switch_p50']:.0f} ms | {r['switch_p95']:.0f} ms | {r['open_p50']:.0f} ms | {r['wall']:.1f} s | "
-              f"{len(r['errors'])} | {r['server_cpu']:.1f} s | {r['browser_cpu']:.1f} s | {r['rss']:.0f} MB |")
+        print(
+            f"| {n} | {r['count']} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['max']:.0f} ms | "
+            f"{r['answer_p95']:.0f} ms | "
+            f"{r['switch_p50']:.0f} ms | {r['switch_p95']:.0f} ms | {r['open_p50']:.0f} ms | {r['wall']:.1f} s | "
+            f"{len(r['errors'])} | {r['server_cpu']:.1f} s | {r['browser_cpu']:.1f} s | {r['rss']:.0f} MB |"
+        )
     ratio = results[8]["p95"] / results[1]["p95"]
-    print(f"p95 at 8 sessions / p95 at 1: {ratio:.2f} (goal ≤ 3); to the server's answer only (the run finished, "
-          f"not yet drawn): {results[8]['answer_p95'] / results[1]['answer_p95']:.2f}")
+    print(
+        f"p95 at 8 sessions / p95 at 1: {ratio:.2f} (goal ≤ 3); to the server's answer only (the run finished, "
+        f"not yet drawn): {results[8]['answer_p95'] / results[1]['answer_p95']:.2f}"
+    )
     growth = rss_200 - rss_10
-    print(f"memory (fresh server): {rss_start:.0f} MB idle before the first page; {rss_10:.0f} MB after "
-          f"{MEMORY_FIRST} sentences, {rss_200:.0f} MB after {done}; growth {growth:+.0f} MB; every 10: "
-          f"{' '.join(f'{s:.0f}' for s in samples)}")
+    print(
+        f"memory (fresh server): {rss_start:.0f} MB idle before the first page; {rss_10:.0f} MB after "
+        f"{MEMORY_FIRST} sentences, {rss_200:.0f} MB after {done}; growth {growth:+.0f} MB; every 10: "
+        f"{' '.join(f'{s:.0f}' for s in samples)}"
+    )
     if done < MEMORY_SENTENCES:
         print(f"memory run stopped by its {MEMORY_BUDGET_S} s budget after {done} of {MEMORY_SENTENCES} sentences")
     print(f"errors in the memory run: {len(memory_errors)}{': ' + summarise(memory_errors) if memory_errors else ''}")
     print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    print(f"RESULT errors={total_errors} p95_ms_1={results[1]['p95']:.0f} p95_ms_4={results[4]['p95']:.0f} "
-          f"p95_ms_8={results[8]['p95']:.0f} rss_growth_mb_200={growth:.0f}")
+    print(
+        f"RESULT errors={total_errors} p95_ms_1={results[1]['p95']:.0f} p95_ms_4={results[4]['p95']:.0f} "
+        f"p95_ms_8={results[8]['p95']:.0f} rss_growth_mb_200={growth:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -84,21 +84,27 @@ def crossover_length(rows: list[dict]) -> float:
 def row_of(length: int, full_ms: float | None, lsh_ms: float | None, lsh_bytes: int, full_bytes: int | None) -> dict:
     """One row of the table; where full attention did not run, its memory is the formula's."""
     return {
-        "length": length, "full_ms": full_ms, "lsh_ms": lsh_ms,
+        "length": length,
+        "full_ms": full_ms,
+        "lsh_ms": lsh_ms,
         "full_mib": round((full_bytes if full_bytes is not None else full_attention_bytes(length)) / MiB, 3),
-        "full_mib_measured": full_bytes is not None, "lsh_mib": round(lsh_bytes / MiB, 3),
+        "full_mib_measured": full_bytes is not None,
+        "lsh_mib": round(lsh_bytes / MiB, 3),
     }
 
 
 def print_row(row: dict) -> None:
     """L | times | memories (* = the formula) | speed-up and memory ratio of LSH over full attention."""
+
     def ms(value: float | None) -> str:
         return f"{value:>10.1f}" if value is not None else f"{'—':>10}"
 
     speedup = f"{row['full_ms'] / row['lsh_ms']:>8.1f}" if row["full_ms"] and row["lsh_ms"] else f"{'—':>8}"
-    print(f"{row['length']:>7} | {ms(row['full_ms'])} {ms(row['lsh_ms'])} | {row['full_mib']:>10.1f}"
-          f"{' ' if row['full_mib_measured'] else '*'} {row['lsh_mib']:>9.1f} | {speedup} "
-          f"{row['full_mib'] / row['lsh_mib']:>13.1f}")
+    print(
+        f"{row['length']:>7} | {ms(row['full_ms'])} {ms(row['lsh_ms'])} | {row['full_mib']:>10.1f}"
+        f"{' ' if row['full_mib_measured'] else '*'} {row['lsh_mib']:>9.1f} | {speedup} "
+        f"{row['full_mib'] / row['lsh_mib']:>13.1f}"
+    )
 
 
 def grid_row(length: int) -> tuple[dict, float]:
@@ -125,8 +131,10 @@ def longer_lsh_rows(row: dict, seconds: float) -> list[dict]:
     if 2 * row["length"] > MAX_LENGTH:
         print(f"LSH search stopped at the length limit {MAX_LENGTH}")
     elif 2 * row["lsh_mib"] * MiB > CAP:
-        print(f"LSH search stopped: {2 * row['length']} tokens would take about {2 * row['lsh_mib']:.0f} MiB, "
-              f"over the cap")
+        print(
+            f"LSH search stopped: {2 * row['length']} tokens would take about {2 * row['lsh_mib']:.0f} MiB, "
+            f"over the cap"
+        )
     else:
         print(f"LSH search stopped: {2 * row['length']} tokens would take about {2 * seconds:.0f} s to measure")
     return rows
@@ -134,19 +142,26 @@ def longer_lsh_rows(row: dict, seconds: float) -> list[dict]:
 
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo."""
-    names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-             if line.startswith("model name")]
+    names = [
+        line.split(":", 1)[1].strip()
+        for line in Path("/proc/cpuinfo").read_text().splitlines()
+        if line.startswith("model name")
+    ]
     return names[0] if names else platform.machine()
 
 
 def main() -> None:
     torch.set_num_threads(THREADS)
-    print(f"{cpu_model()}, python {platform.python_version()}, torch {torch.__version__} ({THREADS} thread of "
-          f"{os.cpu_count()} CPUs), load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(
+        f"{cpu_model()}, python {platform.python_version()}, torch {torch.__version__} ({THREADS} thread of "
+        f"{os.cpu_count()} CPUs), load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
     calibration, _ = peak_extra_bytes("calibration", 0)
     print(f"memory method check: a {CALIBRATION / MiB:.0f} MiB tensor reads as {calibration / MiB:.1f} MiB")
-    print(f"one head, d = {D_HEAD}, float32; LSH: {N_HASHES} rounds, chunks of {CHUNK}, n_buckets = 2L/{CHUNK}; "
-          f"memory cap {CAP / 2**30:.0f} GiB; time: median of ≥ {REPEATS} calls, ≥ {MIN_SECONDS:.0f} s")
+    print(
+        f"one head, d = {D_HEAD}, float32; LSH: {N_HASHES} rounds, chunks of {CHUNK}, n_buckets = 2L/{CHUNK}; "
+        f"memory cap {CAP / 2**30:.0f} GiB; time: median of ≥ {REPEATS} calls, ≥ {MIN_SECONDS:.0f} s"
+    )
     print(f"{'L':>7} | {'full ms':>10} {'LSH ms':>10} | {'full MiB':>11} {'LSH MiB':>9} | speed-up  memory ratio")
     rows = []
     for length in LENGTHS:
@@ -154,9 +169,14 @@ def main() -> None:
         rows.append(row)
         print_row(row)
     rows += longer_lsh_rows(rows[-1], lsh_seconds)
-    print("* not run: 2 · L² · 4 bytes; — not timed. Full attention's formula at its measured lengths: "
-          + ", ".join(f"{row['length']}: {full_attention_bytes(row['length']) / MiB:.1f} MiB"
-                      for row in rows if row["full_mib_measured"]))
+    print(
+        "* not run: 2 · L² · 4 bytes; — not timed. Full attention's formula at its measured lengths: "
+        + ", ".join(
+            f"{row['length']}: {full_attention_bytes(row['length']) / MiB:.1f} MiB"
+            for row in rows
+            if row["full_mib_measured"]
+        )
+    )
     longest_full = max(row["length"] for row in rows if row["full_mib"] * MiB <= CAP)
     longest_lsh = max(row["length"] for row in rows if row["lsh_mib"] * MiB <= CAP)
 
@@ -169,18 +189,33 @@ def main() -> None:
     }
     print(f"longest length within {CAP / 2**30:.0f} GiB: full attention {longest_full}, LSH {longest_lsh}")
     setup = {
-        "heads": 1, "d_head": D_HEAD, "dtype": "float32", "threads": THREADS, "chunk_length": CHUNK,
-        "n_hashes": N_HASHES, "n_buckets": "2L / chunk_length, two power-of-two factors", "cap_bytes": CAP,
-        "repeats": REPEATS, "full": "core.transformer.attention.scaled_dot_product_attention",
+        "heads": 1,
+        "d_head": D_HEAD,
+        "dtype": "float32",
+        "threads": THREADS,
+        "chunk_length": CHUNK,
+        "n_hashes": N_HASHES,
+        "n_buckets": "2L / chunk_length, two power-of-two factors",
+        "cap_bytes": CAP,
+        "repeats": REPEATS,
+        "full": "core.transformer.attention.scaled_dot_product_attention",
         "lsh": "core.lsh.reformer.hash_buckets + core.lsh.reformer.lsh_attention",
         "memory": "peak RSS added by one call, fresh subprocess, MALLOC_MMAP_THRESHOLD_=65536",
-        "cpu": cpu_model(), "cpus": os.cpu_count(), "torch": torch.__version__,
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
     }
-    OUTPUT.write_text(json.dumps({"setup": setup, "rows": rows, **result,
-                                  "longest_full": longest_full, "longest_lsh": longest_lsh}, indent=1) + "\n")
+    OUTPUT.write_text(
+        json.dumps(
+            {"setup": setup, "rows": rows, **result, "longest_full": longest_full, "longest_lsh": longest_lsh}, indent=1
+        )
+        + "\n"
+    )
     print(f"table written to {OUTPUT.relative_to(ROOT)}")
-    print(f"RESULT crossover_len={result['crossover_len']:.0f} speedup_16k={result['speedup_16k']:.1f} "
-          f"mem_ratio_16k={result['mem_ratio_16k']:.1f} max_len_ratio={result['max_len_ratio']:.0f}")
+    print(
+        f"RESULT crossover_len={result['crossover_len']:.0f} speedup_16k={result['speedup_16k']:.1f} "
+        f"mem_ratio_16k={result['mem_ratio_16k']:.1f} max_len_ratio={result['max_len_ratio']:.0f}"
+    )
 
 
 if __name__ == "__main__":

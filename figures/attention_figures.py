@@ -23,10 +23,12 @@ OVERVIEW_MARGIN = dict(l=52, r=34, t=44, b=6)  # head labels and title on top; t
 SHADES = 254  # overview: a tile's shading is sent as one byte, 1…255; 0 marks the white gaps between tiles
 
 
-
-
 def heatmap_figure(
-    attention: np.ndarray, from_labels: Sequence[str], to_labels: Sequence[str], *, title: str = "",
+    attention: np.ndarray,
+    from_labels: Sequence[str],
+    to_labels: Sequence[str],
+    *,
+    title: str = "",
     text_scale: float = 1.0,
 ) -> go.Figure:
     """One head's attention (n × m) as a heatmap: rows = from (queries) top to bottom in sentence order, columns =
@@ -48,8 +50,12 @@ def heatmap_figure(
     widest = max((label_px(label, tick_px) for label in [*from_labels, *to_labels]), default=tick_px)
     title_px = round(FONT_PX * text_scale * 1.6)  # an axis title's line
     bar_px = min(320, max(m * cell, round(160 * text_scale)))  # the colour bar, with room for its title
-    margin = dict(l=round(widest + title_px + 10), r=16, b=round(96 * text_scale),
-                  t=round((tick_px * 1.4 if upright else widest) + title_px + 12 + (title_px if title else 0)))
+    margin = dict(
+        l=round(widest + title_px + 10),
+        r=16,
+        b=round(96 * text_scale),
+        t=round((tick_px * 1.4 if upright else widest) + title_px + 12 + (title_px if title else 0)),
+    )
     heatmap = go.Heatmap(
         z=attention.astype(np.float32),  # sent as 4-byte binary (plotly's typed arrays); hover shows 3 decimals
         x=columns,
@@ -58,8 +64,16 @@ def heatmap_figure(
         colorscale=COLORSCALE,
         zmin=0.0,
         colorbar=dict(  # under the matrix: the figure's width stays the matrix's
-            orientation="h", y=-8 / (n * cell), yanchor="top", lenmode="pixels", len=bar_px,
-            xanchor="left", x=0.0, thickness=12, outlinewidth=0, title=dict(text="attention weight", side="top"),
+            orientation="h",
+            y=-8 / (n * cell),
+            yanchor="top",
+            lenmode="pixels",
+            len=bar_px,
+            xanchor="left",
+            x=0.0,
+            thickness=12,
+            outlinewidth=0,
+            title=dict(text="attention weight", side="top"),
         ),
     )
     figure = go.Figure(heatmap)
@@ -73,12 +87,25 @@ def heatmap_figure(
     )
     axes = dict(tickmode="array", showgrid=False, zeroline=False, ticks="", automargin=False)
     figure.update_xaxes(
-        title_text="to (keys)", side="top", tickvals=columns, ticktext=targets, tickangle=0 if upright else -90,
-        tickfont_size=tick_px, constrain="domain", constraintoward="left", **axes,
+        title_text="to (keys)",
+        side="top",
+        tickvals=columns,
+        ticktext=targets,
+        tickangle=0 if upright else -90,
+        tickfont_size=tick_px,
+        constrain="domain",
+        constraintoward="left",
+        **axes,
     )
     figure.update_yaxes(  # square cells even where a page stretches the figure to its column's width
-        title_text="from (queries)", tickvals=rows, ticktext=sources, tickfont_size=tick_px, autorange="reversed",
-        scaleanchor="x", constrain="domain", **axes,
+        title_text="from (queries)",
+        tickvals=rows,
+        ticktext=sources,
+        tickfont_size=tick_px,
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        **axes,
     )
     return figure
 
@@ -100,11 +127,16 @@ def fit_heatmap(figure: go.Figure, widths_px: Sequence[int] = HEATMAP_WIDTHS_PX)
     fitting = [(width - margin_x) / columns for width in widths_px]
     cell = min((layout.width - margin_x) / columns, next((c for c in fitting if c >= line), fitting[-1]))
     step = math.ceil(line / cell)
-    colour_bar_px = max(heatmap.colorbar.len if heatmap.colorbar.lenmode == "pixels" else 0,
-                        len(heatmap.colorbar.title.text or "") * GLYPH_WIDTH * layout.font.size)
+    colour_bar_px = max(
+        heatmap.colorbar.len if heatmap.colorbar.lenmode == "pixels" else 0,
+        len(heatmap.colorbar.title.text or "") * GLYPH_WIDTH * layout.font.size,
+    )
     spare = max(0, math.ceil(colour_bar_px - columns * cell))  # the bar and its title start where the matrix does
-    figure.update_layout(width=round(margin_x + columns * cell) + spare, height=round(margin_y + rows * cell),
-                         margin_r=layout.margin.r + spare)
+    figure.update_layout(
+        width=round(margin_x + columns * cell) + spare,
+        height=round(margin_y + rows * cell),
+        margin_r=layout.margin.r + spare,
+    )
     for axis in (layout.xaxis, layout.yaxis):
         axis.update(tickvals=axis.tickvals[::step], ticktext=axis.ticktext[::step])
     return figure
@@ -117,6 +149,8 @@ WIDE_GLYPH_WIDTH = 1.0  # …and a CJK character, one font size square
 def label_px(label: str, font_px: float) -> float:
     """Estimated width of ``label`` set at ``font_px``: CJK (East Asian wide) characters are twice as wide."""
     return font_px * sum(WIDE_GLYPH_WIDTH if unicodedata.east_asian_width(c) in "WF" else GLYPH_WIDTH for c in label)
+
+
 MIN_HEATMAP_TICK_PX = 9  # the smallest label a heatmap draws (at text_scale 1)
 HEATMAP_SIDE_PX = 480  # a heatmap aims at this side…
 MAX_HEATMAP_CELL_PX = 30  # …with cells no larger than this…
@@ -136,10 +170,8 @@ def heatmap_tick_px(cell_px: int, text_scale: float = 1.0) -> int:
 
 
 def indexed_names(labels: Sequence[str]) -> list[str]:
-    """"label (index)" for every label: unique category names for a heatmap axis, read back by its hover."""
+    """ "label (index)" for every label: unique category names for a heatmap axis, read back by its hover."""
     return [f"{label} ({index})" for index, label in enumerate(labels)]
-
-
 
 
 def average_pool(attention: np.ndarray, size: int) -> np.ndarray:
@@ -229,9 +261,14 @@ def selection_outline(selected: tuple[int, int | None], heads: int) -> dict:
     first, last = (0, heads - 1) if head is None else (head, head)
     margin = TILE_GAP / 2
     return dict(
-        type="rect", xref="x", yref="y", line=dict(color=SELECTION, width=3),
-        x0=tile_origin(first) - margin, x1=tile_origin(last) + 1 + margin,
-        y0=tile_origin(layer) - margin, y1=tile_origin(layer) + 1 + margin,
+        type="rect",
+        xref="x",
+        yref="y",
+        line=dict(color=SELECTION, width=3),
+        x0=tile_origin(first) - margin,
+        x1=tile_origin(last) + 1 + margin,
+        y0=tile_origin(layer) - margin,
+        y1=tile_origin(layer) + 1 + margin,
     )
 
 
@@ -254,19 +291,33 @@ def overview_figure(
     plot_width = width_px - margin["l"] - margin["r"]
     px_per_unit = plot_width / np.ptp(axis_range(heads))
     heatmap = go.Heatmap(
-        z=mosaic(shades(tiles), gap=0), x=cell_edges(heads, t), y=cell_edges(layers, t),
-        colorscale=gap_colorscale(), zmin=0, zmax=SHADES + 1, showscale=False, hoverinfo="skip",
+        z=mosaic(shades(tiles), gap=0),
+        x=cell_edges(heads, t),
+        y=cell_edges(layers, t),
+        colorscale=gap_colorscale(),
+        zmin=0,
+        zmax=SHADES + 1,
+        showscale=False,
+        hoverinfo="skip",
     )
     figure = go.Figure([heatmap, tile_markers(layers, heads, size_px=px_per_unit)])
-    axes = dict(tickmode="array", showgrid=False, zeroline=False, ticks="", fixedrange=True, tickangle=0,
-                title_standoff=4)
+    axes = dict(
+        tickmode="array", showgrid=False, zeroline=False, ticks="", fixedrange=True, tickangle=0, title_standoff=4
+    )
     figure.update_xaxes(
-        side="top", tickvals=tile_centres(heads), ticktext=[str(h + 1) for h in range(heads)], title_text="head",
-        range=axis_range(heads), **axes,
+        side="top",
+        tickvals=tile_centres(heads),
+        ticktext=[str(h + 1) for h in range(heads)],
+        title_text="head",
+        range=axis_range(heads),
+        **axes,
     )
     figure.update_yaxes(
-        tickvals=tile_centres(layers), ticktext=[str(layer + 1) for layer in range(layers)], title_text="layer",
-        range=axis_range(layers)[::-1], **axes,  # no scaleanchor: the figure fills its column, tiles near square
+        tickvals=tile_centres(layers),
+        ticktext=[str(layer + 1) for layer in range(layers)],
+        title_text="layer",
+        range=axis_range(layers)[::-1],
+        **axes,  # no scaleanchor: the figure fills its column, tiles near square
     )
     figure.update_layout(
         **base_layout(text_scale),
@@ -281,4 +332,3 @@ def overview_figure(
         shapes=[selection_outline(selected, heads)] if selected is not None else [],
     )
     return figure
-

@@ -86,8 +86,15 @@ def template_environment(vis_from: str | None) -> jinja2.Environment:
 TEMPLATES = {False: template_environment(None), True: template_environment(VIS_SERVED)}
 
 
-def graph_html(graph: nx.DiGraph, layout: str, *, height_px: int = 560, title: str = "", served: bool = False,
-               fill_window: bool = False) -> str:
+def graph_html(
+    graph: nx.DiGraph,
+    layout: str,
+    *,
+    height_px: int = 560,
+    title: str = "",
+    served: bool = False,
+    fill_window: bool = False,
+) -> str:
     """HTML page that draws ``graph`` in ``layout``: standalone (vis-network inlined, 690 KB, nothing loaded from
     elsewhere; a canvas ``height_px`` high), or ``served``: vis-network loaded from the app's server, for the app's
     own iframes (about 20 KB). The canvas is ``height_px`` high, or with ``fill_window`` (in an app's iframe) fills
@@ -329,7 +336,7 @@ def vis_options(min_box: float) -> dict:
 
 
 def column_captions(positions: dict[NodeId, Point]) -> list[dict]:
-    """"from" and "to" headers one row above the left and the right column."""
+    """ "from" and "to" headers one row above the left and the right column."""
     xs, ys = [x for x, _ in positions.values()], [y for _, y in positions.values()]
     top = min(ys, default=0.0) - ROW_PX
     return [{"text": "from", "x": min(xs, default=0.0), "y": top}, {"text": "to", "x": max(xs, default=0.0), "y": top}]
@@ -357,9 +364,7 @@ def view_bounds(
     return (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
 
 
-def view_options(
-    graph: nx.DiGraph, layout: str, positions: dict[NodeId, Point], min_box: float, top_px: int
-) -> dict:
+def view_options(graph: nx.DiGraph, layout: str, positions: dict[NodeId, Point], min_box: float, top_px: int) -> dict:
     """What the page needs besides vis: the region to fit on load (below ``top_px`` screen pixels kept for the
     title; never smaller than ``min_scale``: then the region's left end is shown, and a drag shows the rest) and the
     column captions to draw."""

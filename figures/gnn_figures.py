@@ -32,65 +32,106 @@ TITLED_MARGIN = dict(l=10, r=10, t=40, b=10)  # room above the plot for a title 
 PART_COLORS = {"embeddings": "#74c0fc", "attention": "#1c7ed6", "feed-forward": "#f76707", "pooler": "#adb5bd"}
 
 
-def sweep_figure(families: Sequence[str], shares: Sequence[float], similarities: Sequence[float],
-                 rule_names: Sequence[str], *, text_scale: float = 1.0) -> go.Figure:
+def sweep_figure(
+    families: Sequence[str],
+    shares: Sequence[float],
+    similarities: Sequence[float],
+    rule_names: Sequence[str],
+    *,
+    text_scale: float = 1.0,
+) -> go.Figure:
     """Mean cosine similarity of the top-layer states (hard vs soft) against the share of edges kept; one marker
     series per rule family, in order of share kept."""
     if not len(families) == len(shares) == len(similarities) == len(rule_names):
         raise ValueError("families, shares, similarities and rule names must have the same length")
     figure = go.Figure()
     for family in dict.fromkeys(families):
-        rows = sorted((s, c, plain(r)) for f, s, c, r in zip(families, shares, similarities, rule_names)
-                      if f == family)
-        figure.add_trace(go.Scatter(
-            x=[100 * s for s, _, _ in rows], y=[c for _, c, _ in rows], text=[r for _, _, r in rows],
-            mode="lines+markers", name=plain(family),
-            marker=dict(size=10, symbol=FAMILY_SYMBOLS.get(family, "circle"), color=FAMILY_COLORS.get(family)),
-            line=dict(width=1, dash="dot", color=FAMILY_COLORS.get(family)),
-            hovertemplate="%{text}<br>%{x:.1f} % of edges kept<br>mean cosine %{y:.4f}<extra></extra>",
-        ))
-    figure.update_xaxes(title_text="edges kept (% of all layers × heads × n²)", range=[0, 102], showgrid=True,
-                        gridcolor=GRID, zeroline=False)
-    figure.update_yaxes(title_text="mean cosine similarity to the soft encoder", showgrid=True,
-                        gridcolor=GRID, zeroline=False)
+        rows = sorted((s, c, plain(r)) for f, s, c, r in zip(families, shares, similarities, rule_names) if f == family)
+        figure.add_trace(
+            go.Scatter(
+                x=[100 * s for s, _, _ in rows],
+                y=[c for _, c, _ in rows],
+                text=[r for _, _, r in rows],
+                mode="lines+markers",
+                name=plain(family),
+                marker=dict(size=10, symbol=FAMILY_SYMBOLS.get(family, "circle"), color=FAMILY_COLORS.get(family)),
+                line=dict(width=1, dash="dot", color=FAMILY_COLORS.get(family)),
+                hovertemplate="%{text}<br>%{x:.1f} % of edges kept<br>mean cosine %{y:.4f}<extra></extra>",
+            )
+        )
+    figure.update_xaxes(
+        title_text="edges kept (% of all layers × heads × n²)",
+        range=[0, 102],
+        showgrid=True,
+        gridcolor=GRID,
+        zeroline=False,
+    )
+    figure.update_yaxes(
+        title_text="mean cosine similarity to the soft encoder", showgrid=True, gridcolor=GRID, zeroline=False
+    )
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, title_text="rule: "))
     return themed(figure, 420, text_scale, margin=TITLED_MARGIN)
 
 
-def head_statistics_figure(statistics: HeadStatistics, patterns: np.ndarray, columns: int = 4, *,
-                           text_scale: float = 1.0) -> go.Figure:
+def head_statistics_figure(
+    statistics: HeadStatistics, patterns: np.ndarray, columns: int = 4, *, text_scale: float = 1.0
+) -> go.Figure:
     """Small multiples, layers × heads each: the seven statistics (shares on one 0–1 scale, entropy on its own)
     and an eighth panel with each head's pattern letter; hover names the head, the value and its pattern."""
     layers, heads = patterns.shape
     names = list(STATISTICS) + ["pattern"]
     rows = -(-len(names) // columns)
     titles = [STATISTICS.get(name, "pattern (S special · P positional · B broad)") for name in names]
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.04,
-                           vertical_spacing=0.12)
+    figure = make_subplots(
+        rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.04, vertical_spacing=0.12
+    )
     layer_labels = [f"L{layer + 1}" for layer in range(layers)]
     head_labels = [f"H{h + 1}" for h in range(heads)]
-    hover_names = [[f"layer {layer + 1}, head {h + 1} · {patterns[layer, h]}" for h in range(heads)]
-                   for layer in range(layers)]
+    hover_names = [
+        [f"layer {layer + 1}, head {h + 1} · {patterns[layer, h]}" for h in range(heads)] for layer in range(layers)
+    ]
     for index, name in enumerate(names):
         row, col = divmod(index, columns)
         if name == "pattern":
             codes = np.vectorize(HEAD_PATTERNS.index)(patterns).astype(float)
             letters = np.vectorize(PATTERN_LETTERS.get)(patterns)
             trace = go.Heatmap(
-                z=codes, x=head_labels, y=layer_labels, text=letters, customdata=hover_names,
-                texttemplate="%{text}", zmin=0, zmax=len(HEAD_PATTERNS) - 1, showscale=False,
+                z=codes,
+                x=head_labels,
+                y=layer_labels,
+                text=letters,
+                customdata=hover_names,
+                texttemplate="%{text}",
+                zmin=0,
+                zmax=len(HEAD_PATTERNS) - 1,
+                showscale=False,
                 colorscale=[[0, "#ffc9c9"], [1 / 3, "#a5d8ff"], [2 / 3, "#b2f2bb"], [1, "#f1f3f5"]],
-                hovertemplate="%{customdata}<extra></extra>", xgap=1, ygap=1,
+                hovertemplate="%{customdata}<extra></extra>",
+                xgap=1,
+                ygap=1,
             )
         else:
             values = getattr(statistics, name)
             shared = name != "entropy"
             trace = go.Heatmap(
-                z=values, x=head_labels, y=layer_labels, customdata=hover_names,
-                colorscale="Blues" if shared else "Purples", zmin=0, zmax=1 if shared else None,
-                showscale=index in (0, 1), xgap=1, ygap=1,
-                colorbar=dict(len=0.36, thickness=10, outlinewidth=0, x=1.01, y=0.78 if shared else 0.22,
-                              title=dict(text="share" if shared else "entropy<br>(nats)", side="top")),
+                z=values,
+                x=head_labels,
+                y=layer_labels,
+                customdata=hover_names,
+                colorscale="Blues" if shared else "Purples",
+                zmin=0,
+                zmax=1 if shared else None,
+                showscale=index in (0, 1),
+                xgap=1,
+                ygap=1,
+                colorbar=dict(
+                    len=0.36,
+                    thickness=10,
+                    outlinewidth=0,
+                    x=1.01,
+                    y=0.78 if shared else 0.22,
+                    title=dict(text="share" if shared else "entropy<br>(nats)", side="top"),
+                ),
                 hovertemplate="%{customdata}<br>" + STATISTICS[name] + ": %{z:.3f}<extra></extra>",
             )
         figure.add_trace(trace, row=row + 1, col=col + 1)
@@ -104,21 +145,39 @@ def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1
     """The first word's share after n steps: rⁿ for an RNN against r (one step) for attention, log scale."""
     steps = np.arange(1, max_steps + 1)
     rnn = surviving_share(keep_rate, steps.astype(float))  # (max_steps,)
-    figure = go.Figure([
-        go.Scatter(x=steps, y=rnn, mode="lines+markers", name=f"RNN: {keep_rate:g}ⁿ", line=dict(color="#f76707"),
-                   hovertemplate="n = %{x}: %{y:.3g}<extra>RNN</extra>"),
-        go.Scatter(x=steps, y=np.full(len(steps), keep_rate), mode="lines", name=f"attention: {keep_rate:g}¹ "
-                   "(one step)", line=dict(color="#1c7ed6", dash="dash"),
-                   hovertemplate="n = %{x}: %{y:.3g}<extra>attention</extra>"),
-    ])
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=steps,
+                y=rnn,
+                mode="lines+markers",
+                name=f"RNN: {keep_rate:g}ⁿ",
+                line=dict(color="#f76707"),
+                hovertemplate="n = %{x}: %{y:.3g}<extra>RNN</extra>",
+            ),
+            go.Scatter(
+                x=steps,
+                y=np.full(len(steps), keep_rate),
+                mode="lines",
+                name=f"attention: {keep_rate:g}¹ (one step)",
+                line=dict(color="#1c7ed6", dash="dash"),
+                hovertemplate="n = %{x}: %{y:.3g}<extra>attention</extra>",
+            ),
+        ]
+    )
     if max_steps >= 10 and keep_rate > 0:
         tenth = surviving_share(keep_rate, 10)
-        figure.add_annotation(x=10, y=np.log10(tenth), text=f"{keep_rate:g}¹⁰ ≈ {tenth:.3g}",
-                              showarrow=True, arrowhead=2, ax=40, ay=-40)
-    figure.update_xaxes(title_text="n: words between the first word and the current one", showgrid=True,
-                        gridcolor=GRID)
-    figure.update_yaxes(title_text="share of the first word left", type="log" if keep_rate > 0 else "linear",
-                        showgrid=True, gridcolor=GRID, exponentformat="power")
+        figure.add_annotation(
+            x=10, y=np.log10(tenth), text=f"{keep_rate:g}¹⁰ ≈ {tenth:.3g}", showarrow=True, arrowhead=2, ax=40, ay=-40
+        )
+    figure.update_xaxes(title_text="n: words between the first word and the current one", showgrid=True, gridcolor=GRID)
+    figure.update_yaxes(
+        title_text="share of the first word left",
+        type="log" if keep_rate > 0 else "linear",
+        showgrid=True,
+        gridcolor=GRID,
+        exponentformat="power",
+    )
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     return themed(figure, 380, text_scale, margin=TITLED_MARGIN)
 
@@ -126,20 +185,36 @@ def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1
 def model_size_figure(counts: Mapping[str, ParameterCount], *, text_scale: float = 1.0) -> go.Figure:
     """Stacked horizontal bars of parameters (millions) by part, one bar per model, its total at the end."""
     names = [plain(name) for name in counts]
-    parts = {"embeddings": "embeddings", "attention": "attention", "feed-forward": "feed_forward",
-             "pooler": "pooler"}
+    parts = {"embeddings": "embeddings", "attention": "attention", "feed-forward": "feed_forward", "pooler": "pooler"}
     figure = go.Figure()
     for label, field in parts.items():
         values = [getattr(count, field) / 1e6 for count in counts.values()]
-        figure.add_trace(go.Bar(y=names, x=values, name=label, orientation="h", marker_color=PART_COLORS[label],
-                                hovertemplate="%{y}: " + label + " %{x:.2f} M<extra></extra>"))
+        figure.add_trace(
+            go.Bar(
+                y=names,
+                x=values,
+                name=label,
+                orientation="h",
+                marker_color=PART_COLORS[label],
+                hovertemplate="%{y}: " + label + " %{x:.2f} M<extra></extra>",
+            )
+        )
     totals = [count.total / 1e6 for count in counts.values()]
-    figure.add_trace(go.Scatter(y=names, x=totals, mode="text", text=[f"  {t:.1f} M" for t in totals],
-                                textposition="middle right", showlegend=False, hoverinfo="skip"))
-    figure.update_layout(barmode="stack", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0,
-                                                     traceorder="normal"))
-    figure.update_xaxes(title_text="parameters (millions)", range=[0, max(totals) * 1.3], showgrid=True,
-                        gridcolor=GRID)
+    figure.add_trace(
+        go.Scatter(
+            y=names,
+            x=totals,
+            mode="text",
+            text=[f"  {t:.1f} M" for t in totals],
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    figure.update_layout(
+        barmode="stack", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="normal")
+    )
+    figure.update_xaxes(title_text="parameters (millions)", range=[0, max(totals) * 1.3], showgrid=True, gridcolor=GRID)
     figure.update_yaxes(autorange="reversed")
     return themed(figure, 300, text_scale, margin=TITLED_MARGIN)
 
@@ -157,21 +232,52 @@ def similarity_graph_figure(graph, height_px: int = 460, *, text_scale: float = 
     for u, v, weight in graph.edges(data="weight"):
         (x0, y0), (x1, y1) = position[u], position[v]
         color = f"rgba(247, 103, 7, {0.2 + 0.8 * weight:.3f})"
-        figure.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
-                                    line=dict(width=0.5 + 7 * weight, color=color)))
+        figure.add_trace(
+            go.Scatter(
+                x=[x0, x1],
+                y=[y0, y1],
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                line=dict(width=0.5 + 7 * weight, color=color),
+            )
+        )
         mid_x.append((x0 + x1) / 2)
         mid_y.append((y0 + y1) / 2)
         mid_text.append(f"{label[u]} — {label[v]}: cos = {weight:.3f}")
-    figure.add_trace(go.Scatter(x=mid_x, y=mid_y, text=mid_text, mode="markers", showlegend=False,
-                                marker=dict(size=8, color="rgba(0,0,0,0)"), hovertemplate="%{text}<extra></extra>"))
-    figure.add_trace(go.Scatter(  # under each word's label: what its hover reads
-        x=[position[node][0] for node in nodes], y=[position[node][1] for node in nodes],
-        text=[label[node] for node in nodes], mode="markers", showlegend=False,
-        marker=dict(size=round(20 * text_scale), color="rgba(0,0,0,0)"), hovertemplate="%{text}<extra></extra>",
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=mid_x,
+            y=mid_y,
+            text=mid_text,
+            mode="markers",
+            showlegend=False,
+            marker=dict(size=8, color="rgba(0,0,0,0)"),
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(  # under each word's label: what its hover reads
+            x=[position[node][0] for node in nodes],
+            y=[position[node][1] for node in nodes],
+            text=[label[node] for node in nodes],
+            mode="markers",
+            showlegend=False,
+            marker=dict(size=round(20 * text_scale), color="rgba(0,0,0,0)"),
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
     for node in nodes:  # each word in a box as large as the word
-        figure.add_annotation(x=position[node][0], y=position[node][1], text=label[node], showarrow=False,
-                              bgcolor="#e7f5ff", bordercolor="#1c7ed6", borderwidth=1, borderpad=3)
+        figure.add_annotation(
+            x=position[node][0],
+            y=position[node][1],
+            text=label[node],
+            showarrow=False,
+            bgcolor="#e7f5ff",
+            bordercolor="#1c7ed6",
+            borderwidth=1,
+            borderpad=3,
+        )
     figure.update_xaxes(visible=False, range=[-1.35, 1.35])
     figure.update_yaxes(visible=False, range=[-1.2, 1.2], scaleanchor="x")
     return themed(figure, height_px, text_scale)

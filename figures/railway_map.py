@@ -207,8 +207,10 @@ def label_positions(
         def best(i: int) -> int:
             """The position of label i that overlaps the other placed labels least (whole px²), then settled[i]."""
             placed = others_placed(i) + margin
-            costs = [(round(_overlaps(boxes[i, k] + margin, placed).sum() / km_per_px**2), *settled[i, k])
-                     for k in range(len(LABEL_POSITIONS))]
+            costs = [
+                (round(_overlaps(boxes[i, k] + margin, placed).sum() / km_per_px**2), *settled[i, k])
+                for k in range(len(LABEL_POSITIONS))
+            ]
             return min(range(len(costs)), key=costs.__getitem__)
 
         for i in order:
@@ -268,11 +270,13 @@ def _fit(
     directions = dict(LABEL_POSITIONS)
     for _ in range(8):  # labels take room that depends on the scale, which depends on the room they take
         positions = label_positions(xy, labels, sizes_px, km_per_px, _track(network), font_px)
-        boxes = np.array([
-            _label_box(x, y, directions[position], len(label), radius * km_per_px, km_per_px, font_px)
-            for (x, y), position, label, radius in zip(xy, positions, labels, radii_px, strict=True)
-            if position is not None
-        ]).reshape(-1, 4)
+        boxes = np.array(
+            [
+                _label_box(x, y, directions[position], len(label), radius * km_per_px, km_per_px, font_px)
+                for (x, y), position, label, radius in zip(xy, positions, labels, radii_px, strict=True)
+                if position is not None
+            ]
+        ).reshape(-1, 4)
         reach = radii_px[:, None] * km_per_px
         pad = 10 * km_per_px
         lo = np.minimum(boxes[:, :2].min(axis=0), (xy - reach).min(axis=0)) - pad
@@ -325,21 +329,44 @@ def _link_traces(
     traces = []
     for line, segments in per_line.items():
         xs, ys = _segments(segments)
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines", name=plain(line), showlegend=legend,
-            line=dict(color=colours[line], width=width), opacity=opacity, hoverinfo="skip",
-        ))
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=plain(line),
+                showlegend=legend,
+                line=dict(color=colours[line], width=width),
+                opacity=opacity,
+                hoverinfo="skip",
+            )
+        )
     if shut:
         xs, ys = _segments(shut)
         middles = np.array([(start + end) / 2 for start, end in shut])
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines", name="closed link", legendgroup="closed", showlegend=legend,
-            line=dict(color=CLOSED_COLOUR, width=max(2.0, width * 0.6), dash="dot"), hoverinfo="skip",
-        ))
-        traces.append(go.Scatter(
-            x=middles[:, 0], y=middles[:, 1], mode="markers", legendgroup="closed", showlegend=False,
-            marker=dict(symbol="x-thin", size=16, line=dict(color=CLOSED_COLOUR, width=4)), hoverinfo="skip",
-        ))
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="closed link",
+                legendgroup="closed",
+                showlegend=legend,
+                line=dict(color=CLOSED_COLOUR, width=max(2.0, width * 0.6), dash="dot"),
+                hoverinfo="skip",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=middles[:, 0],
+                y=middles[:, 1],
+                mode="markers",
+                legendgroup="closed",
+                showlegend=False,
+                marker=dict(symbol="x-thin", size=16, line=dict(color=CLOSED_COLOUR, width=4)),
+                hoverinfo="skip",
+            )
+        )
     return traces
 
 
@@ -370,9 +397,17 @@ def _map_layout(
         margin=margin,
         hovermode="closest",
         dragmode="pan",
-        legend=dict(orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="bottom", yref="container",
-                    font=dict(size=14 * text_scale), bgcolor="rgba(255,255,255,0.85)",
-                    title=dict(text="lines:", side="left")),
+        legend=dict(
+            orientation="h",
+            x=0.0,
+            xanchor="left",
+            y=0.0,
+            yanchor="bottom",
+            yref="container",
+            font=dict(size=14 * text_scale),
+            bgcolor="rgba(255,255,255,0.85)",
+            title=dict(text="lines:", side="left"),
+        ),
         hoverlabel=dict(font_size=15 * text_scale),
     )
 
@@ -415,31 +450,54 @@ def station_value_map(
     xy = network.coordinates()
     sizes = marker_sizes(boardings)
     labels = [station.name_en + (f" {raised[i]}" if i in raised else "") for i, station in enumerate(network.stations)]
-    positions, x_range, y_range, _ = _fit(network, labels, sizes, height_px, margin, width_px,
-                                          LABEL_FONT_PX * text_scale)
+    positions, x_range, y_range, _ = _fit(
+        network, labels, sizes, height_px, margin, width_px, LABEL_FONT_PX * text_scale
+    )
     hover = [
         f"{name}<br>{plain(colorbar_title)}: <b>{plain(value_format.format(value))}</b>"
         f"<br>boardings: {boarding:,.0f} per day" + (f"<br>{hover_lines[i]}" if hover_lines is not None else "")
         for i, (name, value, boarding) in enumerate(zip(_station_names(network), values, boardings))
     ]
     colorbar = dict(  # across the top of the figure, in container coordinates so its ticks never crowd
-        orientation="h", xref="container", x=CROWDING_BAR["x"], xanchor="left", len=CROWDING_BAR["len"],
-        lenmode="fraction", yref="container", y=1.0, yanchor="top", ypad=4, thickness=14, outlinewidth=0,
-        tickangle=0, tickfont=dict(size=COLORBAR_TICK_PX * text_scale),
+        orientation="h",
+        xref="container",
+        x=CROWDING_BAR["x"],
+        xanchor="left",
+        len=CROWDING_BAR["len"],
+        lenmode="fraction",
+        yref="container",
+        y=1.0,
+        yanchor="top",
+        ypad=4,
+        thickness=14,
+        outlinewidth=0,
+        tickangle=0,
+        tickfont=dict(size=COLORBAR_TICK_PX * text_scale),
         title=dict(text=plain(colorbar_title), side="top", font=dict(size=15 * text_scale)),
     )
     if ticks:
         colorbar.update(tickmode="array", tickvals=list(ticks), ticktext=list(ticks.values()))
     outline = [RAISED if i in raised else "#343a40" for i in range(len(values))]
     stations = go.Scatter(
-        x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="stations", showlegend=False, cliponaxis=False,
+        x=xy[:, 0],
+        y=xy[:, 1],
+        mode="markers+text",
+        name="stations",
+        showlegend=False,
+        cliponaxis=False,
         text=[plain(label) if position else "" for label, position in zip(labels, positions, strict=True)],
         textposition=[position or "middle right" for position in positions],
         textfont=dict(size=LABEL_FONT_PX * text_scale, color=INK, shadow=HALO),
-        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>",
         marker=dict(
-            size=sizes, color=np.clip(values, cmin, cmax), colorscale=colorscale, cmin=cmin, cmax=cmax,
-            showscale=True, colorbar=colorbar,
+            size=sizes,
+            color=np.clip(values, cmin, cmax),
+            colorscale=colorscale,
+            cmin=cmin,
+            cmax=cmax,
+            showscale=True,
+            colorbar=colorbar,
             line=dict(color=outline, width=[4.0 if i in raised else 1.2 for i in range(len(values))]),
         ),
     )
@@ -465,8 +523,15 @@ def congestion_map(
     if truth is not None:
         hover_lines = [f"simulator (truth): {value:.0f} %" for value in np.asarray(truth, dtype=np.float64)]
     return station_value_map(
-        network, crowding, hover_lines=hover_lines, closed_links=closed_links, raised=raised,
-        sizes_from=boardings, height_px=height_px, width_px=width_px, text_scale=text_scale,
+        network,
+        crowding,
+        hover_lines=hover_lines,
+        closed_links=closed_links,
+        raised=raised,
+        sizes_from=boardings,
+        height_px=height_px,
+        width_px=width_px,
+        text_scale=text_scale,
     )
 
 
@@ -498,16 +563,25 @@ def receptive_field_map(
         last = number == len(groups) - 1
         colour = FADED if last else HOP_COLOURS[min(number, len(HOP_COLOURS) - 1)]
         index = np.flatnonzero(mask)
-        traces.append(go.Scatter(
-            x=xy[index, 0], y=xy[index, 1], mode="markers+text", name=label, cliponaxis=False,
-            text=[plain(names[i]) if positions[i] else "" for i in index],
-            textposition=[positions[i] or "middle right" for i in index],
-            textfont=dict(size=font_px, color="#adb5bd" if last else INK, shadow=HALO),
-            hovertext=[f"{hover[i]}<br>{hops[i]} stop{'s' if hops[i] != 1 else ''} away" for i in index],
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(size=sizes[index], color=colour, line=dict(color="#868e96" if last else "#343a40",
-                                                                     width=3.0 if number == 0 else 1.0)),
-        ))
+        traces.append(
+            go.Scatter(
+                x=xy[index, 0],
+                y=xy[index, 1],
+                mode="markers+text",
+                name=label,
+                cliponaxis=False,
+                text=[plain(names[i]) if positions[i] else "" for i in index],
+                textposition=[positions[i] or "middle right" for i in index],
+                textfont=dict(size=font_px, color="#adb5bd" if last else INK, shadow=HALO),
+                hovertext=[f"{hover[i]}<br>{hops[i]} stop{'s' if hops[i] != 1 else ''} away" for i in index],
+                hovertemplate="%{hovertext}<extra></extra>",
+                marker=dict(
+                    size=sizes[index],
+                    color=colour,
+                    line=dict(color="#868e96" if last else "#343a40", width=3.0 if number == 0 else 1.0),
+                ),
+            )
+        )
     figure = go.Figure(traces)
     _map_layout(figure, x_range, y_range, height_px, margin, text_scale)
     figure.update_layout(legend=dict(title=dict(text=""), itemsizing="constant"))  # below the map, as the lines'
@@ -522,9 +596,12 @@ def spread_figure(
     states = np.asarray(states, dtype=np.float64)
     count = len(states)
     figure = make_subplots(
-        rows=1, cols=count, horizontal_spacing=0.01,
-        subplot_titles=["start" if layer == 0 else f"after {layer} layer{'s' if layer > 1 else ''}"
-                        for layer in range(count)],
+        rows=1,
+        cols=count,
+        horizontal_spacing=0.01,
+        subplot_titles=[
+            "start" if layer == 0 else f"after {layer} layer{'s' if layer > 1 else ''}" for layer in range(count)
+        ],
     )
     xy = network.coordinates()
     sizes = marker_sizes(network.boardings()) * 0.7
@@ -533,36 +610,78 @@ def spread_figure(
     for layer, state in enumerate(states):
         reached = np.abs(state) > 1e-12
         share = np.abs(state) / (np.abs(state).max() or 1.0)
-        figure.add_trace(go.Scatter(
-            x=segments[0], y=segments[1], mode="lines", line=dict(color="#ced4da", width=1.5), hoverinfo="skip",
-            showlegend=False,
-        ), row=1, col=layer + 1)
+        figure.add_trace(
+            go.Scatter(
+                x=segments[0],
+                y=segments[1],
+                mode="lines",
+                line=dict(color="#ced4da", width=1.5),
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            row=1,
+            col=layer + 1,
+        )
         for mask, is_reached in ((~reached, False), (reached, True)):
             index = np.flatnonzero(mask)
-            hover = [f"{names[i]}<br>signal {state[i]:.3g}" + (f" ({100 * share[i]:.0f} % of this layer's largest)"
-                                                               if is_reached else ": not reached yet")
-                     for i in index]
-            marker = dict(size=sizes[index], line=dict(color="#343a40" if is_reached else "#adb5bd",
-                                                       width=[3.0 if i == station else 1.0 for i in index]))
+            hover = [
+                f"{names[i]}<br>signal {state[i]:.3g}"
+                + (f" ({100 * share[i]:.0f} % of this layer's largest)" if is_reached else ": not reached yet")
+                for i in index
+            ]
+            marker = dict(
+                size=sizes[index],
+                line=dict(
+                    color="#343a40" if is_reached else "#adb5bd", width=[3.0 if i == station else 1.0 for i in index]
+                ),
+            )
             if is_reached:
-                marker.update(color=share[index], colorscale=SIGNAL_COLORSCALE, cmin=0, cmax=1,
-                              showscale=layer == count - 1,
-                              colorbar=dict(title=dict(text="share of the layer's largest", side="right"),
-                                            thickness=12, tickformat=".0%", outlinewidth=0))
+                marker.update(
+                    color=share[index],
+                    colorscale=SIGNAL_COLORSCALE,
+                    cmin=0,
+                    cmax=1,
+                    showscale=layer == count - 1,
+                    colorbar=dict(
+                        title=dict(text="share of the layer's largest", side="right"),
+                        thickness=12,
+                        tickformat=".0%",
+                        outlinewidth=0,
+                    ),
+                )
             else:
                 marker.update(color=WHITE)
-            figure.add_trace(go.Scatter(
-                x=xy[index, 0], y=xy[index, 1], mode="markers", showlegend=False, hovertext=hover,
-                hovertemplate="%{hovertext}<extra></extra>", marker=marker,
-            ), row=1, col=layer + 1)
+            figure.add_trace(
+                go.Scatter(
+                    x=xy[index, 0],
+                    y=xy[index, 1],
+                    mode="markers",
+                    showlegend=False,
+                    hovertext=hover,
+                    hovertemplate="%{hovertext}<extra></extra>",
+                    marker=marker,
+                ),
+                row=1,
+                col=layer + 1,
+            )
     figure.update_xaxes(visible=False, fixedrange=True, constrain="domain")
     for layer in range(count):
         suffix = "" if layer == 0 else str(layer + 1)
-        figure.update_yaxes(visible=False, fixedrange=True, scaleanchor=f"x{suffix}", scaleratio=1,
-                            constrain="domain", row=1, col=layer + 1)
-    figure.update_layout(**base_layout(text_scale), height=height_px,
-                         margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale),
-                         hoverlabel=dict(font_size=15 * text_scale))
+        figure.update_yaxes(
+            visible=False,
+            fixedrange=True,
+            scaleanchor=f"x{suffix}",
+            scaleratio=1,
+            constrain="domain",
+            row=1,
+            col=layer + 1,
+        )
+    figure.update_layout(
+        **base_layout(text_scale),
+        height=height_px,
+        margin=scaled_margin(dict(l=4, r=4, t=36, b=4), text_scale),
+        hoverlabel=dict(font_size=15 * text_scale),
+    )
     figure.update_annotations(font_size=16 * text_scale)  # the panels' titles
     return figure
 
@@ -590,8 +709,11 @@ def embedding_figure(
     positions = label_positions(in_px, names, np.full(len(points), EMBEDDING_MARKER_PX), 1.0, font_px=font_px)
     directions = dict(LABEL_POSITIONS)
     reach = [(x - 12, y - 12, x + 12, y + 12) for x, y in in_px]  # every marker, with a little room
-    reach += [_label_box(x, y, directions[position], len(name), EMBEDDING_MARKER_PX / 2, 1.0, font_px)
-              for (x, y), name, position in zip(in_px, names, positions, strict=True) if name and position]
+    reach += [
+        _label_box(x, y, directions[position], len(name), EMBEDDING_MARKER_PX / 2, 1.0, font_px)
+        for (x, y), name, position in zip(in_px, names, positions, strict=True)
+        if name and position
+    ]
     extent_px = np.array(reach).reshape(-1, 4)
     extent = np.array([extent_px[:, :2].min(axis=0), extent_px[:, 2:].max(axis=0)])  # (low, high) × (x, y), px
     ranges = points.min(axis=0) + extent / plot_px * span
@@ -600,25 +722,40 @@ def embedding_figure(
     traces = []
     if edges is not None and len(edges[0]):
         xs, ys = _segments([(points[u], points[v]) for u, v in np.asarray(edges).T if u < v])
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#ced4da", width=1.2),
-                                 hoverinfo="skip", showlegend=False))
+        traces.append(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", line=dict(color="#ced4da", width=1.2), hoverinfo="skip", showlegend=False
+            )
+        )
     for group in order:
         index = [i for i, g in enumerate(groups) if g == group]
-        traces.append(go.Scatter(
-            x=points[index, 0], y=points[index, 1], mode="markers+text", name=plain(group), cliponaxis=False,
-            text=[plain(names[i]) if positions[i] else "" for i in index],
-            textposition=[positions[i] or "top center" for i in index], textfont=dict(size=font_px, shadow=HALO),
-            hovertext=[plain(labels.get(i, f"node {i}")) for i in index],
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(size=EMBEDDING_MARKER_PX, color=colours.get(group, INTERCHANGE_COLOUR),
-                        line=dict(color="#343a40", width=1)),
-        ))
+        traces.append(
+            go.Scatter(
+                x=points[index, 0],
+                y=points[index, 1],
+                mode="markers+text",
+                name=plain(group),
+                cliponaxis=False,
+                text=[plain(names[i]) if positions[i] else "" for i in index],
+                textposition=[positions[i] or "top center" for i in index],
+                textfont=dict(size=font_px, shadow=HALO),
+                hovertext=[plain(labels.get(i, f"node {i}")) for i in index],
+                hovertemplate="%{hovertext}<extra></extra>",
+                marker=dict(
+                    size=EMBEDDING_MARKER_PX,
+                    color=colours.get(group, INTERCHANGE_COLOUR),
+                    line=dict(color="#343a40", width=1),
+                ),
+            )
+        )
     figure = go.Figure(traces)
     axes = dict(showticklabels=False, zeroline=False, showgrid=True, gridcolor="#f1f3f5")  # ranges: names inside
     figure.update_xaxes(range=list(ranges[:, 0]), title="dimension 1", **axes)
     figure.update_yaxes(range=list(ranges[:, 1]), title="dimension 2", **axes)
     figure.update_layout(  # the legend above the plot (its margin grows to hold it), the axis titles below and left
-        **base_layout(text_scale), height=height_px, margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
+        **base_layout(text_scale),
+        height=height_px,
+        margin=scaled_margin(dict(l=30, r=10, t=10, b=30), text_scale),
         hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.02, yanchor="bottom", font=dict(size=13 * text_scale)),
     )

@@ -47,8 +47,13 @@ def loss_figure(
     Test loss solid, training loss dotted, log scale; losses are mean squared errors of crowding / 100. The models'
     legend sits in the top margin, above the panels' titles.
     """
-    figure = make_subplots(rows=1, cols=len(TRAINED_FOR), shared_yaxes=True, horizontal_spacing=0.05,
-                           subplot_titles=[_evaluation_title(e) for e in TRAINED_FOR])
+    figure = make_subplots(
+        rows=1,
+        cols=len(TRAINED_FOR),
+        shared_yaxes=True,
+        horizontal_spacing=0.05,
+        subplot_titles=[_evaluation_title(e) for e in TRAINED_FOR],
+    )
     for (kind, evaluation), points in history.items():
         if evaluation not in TRAINED_FOR or not points:
             continue
@@ -56,22 +61,53 @@ def loss_figure(
         epoch, train, test = (list(values) for values in zip(*points, strict=True))
         colour, name = MODEL_COLOURS.get(kind, OTHER_COLOUR), plain(MODELS[kind].name)
         first = evaluation == TRAINED_FOR[0]
-        figure.add_trace(go.Scatter(x=epoch, y=test, mode="lines", name=name, legendgroup=kind,
-                                    showlegend=first, line=dict(color=colour, width=3),
-                                    hovertemplate=f"{name}, test: %{{y:.4f}} at epoch %{{x}}<extra></extra>"),
-                         row=1, col=column)
-        figure.add_trace(go.Scatter(x=epoch, y=train, mode="lines", name=f"{name} (train)",
-                                    legendgroup=kind, showlegend=False, line=dict(color=colour, width=2, dash="dot"),
-                                    hovertemplate=f"{name}, train: %{{y:.4f}} at epoch %{{x}}<extra></extra>"),
-                         row=1, col=column)
-    figure.update_xaxes(range=[0, epochs], title_text="epoch", showgrid=True, gridcolor="#f1f3f5", tick0=epochs,
-                        dtick=max(1, epochs // 4))
+        figure.add_trace(
+            go.Scatter(
+                x=epoch,
+                y=test,
+                mode="lines",
+                name=name,
+                legendgroup=kind,
+                showlegend=first,
+                line=dict(color=colour, width=3),
+                hovertemplate=f"{name}, test: %{{y:.4f}} at epoch %{{x}}<extra></extra>",
+            ),
+            row=1,
+            col=column,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=epoch,
+                y=train,
+                mode="lines",
+                name=f"{name} (train)",
+                legendgroup=kind,
+                showlegend=False,
+                line=dict(color=colour, width=2, dash="dot"),
+                hovertemplate=f"{name}, train: %{{y:.4f}} at epoch %{{x}}<extra></extra>",
+            ),
+            row=1,
+            col=column,
+        )
+    figure.update_xaxes(
+        range=[0, epochs],
+        title_text="epoch",
+        showgrid=True,
+        gridcolor="#f1f3f5",
+        tick0=epochs,
+        dtick=max(1, epochs // 4),
+    )
     figure.update_yaxes(type="log", dtick=1, showgrid=True, gridcolor="#f1f3f5")
     figure.update_yaxes(title_text="loss: test (solid),<br>train (dotted)", row=1, col=1)
     figure.update_annotations(font_size=15 * text_scale)  # the panels' titles, one or two lines
-    return themed(figure, 360, text_scale, margin=dict(l=10, r=10, t=84, b=10),
-                  hoverlabel=dict(font_size=15 * text_scale),
-                  legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", yref="container"))
+    return themed(
+        figure,
+        360,
+        text_scale,
+        margin=dict(l=10, r=10, t=84, b=10),
+        hoverlabel=dict(font_size=15 * text_scale),
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", yref="container"),
+    )
 
 
 def _r2_text(value: float) -> str:
@@ -100,19 +136,38 @@ def results_figure(
     kinds = list(MODELS)
     r2 = np.array([[scores[k, e][0] if (k, e) in scores else np.nan for k in kinds] for e in evaluations])
     text = [[_cell(scores.get((k, e))) for k in kinds] for e in evaluations]
-    rows = [_evaluation_title(e) + (f":<br>{plain(closed_link)}" if e == "topology change" and closed_link else "")
-            for e in evaluations]
+    rows = [
+        _evaluation_title(e) + (f":<br>{plain(closed_link)}" if e == "topology change" and closed_link else "")
+        for e in evaluations
+    ]
     hover = [[f"{MODELS[k].name} · {EVALUATIONS[e].question}" for k in kinds] for e in evaluations]
     heatmap = go.Heatmap(
-        z=np.clip(r2, 0.0, 1.0), x=[MODELS[k].name for k in kinds], y=rows, text=text, customdata=hover,
-        texttemplate="%{text}", textfont=dict(size=16 * text_scale), colorscale="Blues", zmin=0.0, zmax=1.15,
-        showscale=False, hovertemplate="%{customdata}<extra></extra>", xgap=3, ygap=3,
+        z=np.clip(r2, 0.0, 1.0),
+        x=[MODELS[k].name for k in kinds],
+        y=rows,
+        text=text,
+        customdata=hover,
+        texttemplate="%{text}",
+        textfont=dict(size=16 * text_scale),
+        colorscale="Blues",
+        zmin=0.0,
+        zmax=1.15,
+        showscale=False,
+        hovertemplate="%{customdata}<extra></extra>",
+        xgap=3,
+        ygap=3,
     )
     figure = go.Figure(heatmap)
     figure.update_xaxes(side="top", tickfont=dict(size=15 * text_scale), tickangle=0, fixedrange=True)
     figure.update_yaxes(autorange="reversed", tickfont=dict(size=15 * text_scale), fixedrange=True)
-    return themed(figure, 340, text_scale, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="#f8f9fa",
-                  hoverlabel=dict(font_size=15 * text_scale))
+    return themed(
+        figure,
+        340,
+        text_scale,
+        margin=dict(l=10, r=10, t=30, b=10),
+        plot_bgcolor="#f8f9fa",
+        hoverlabel=dict(font_size=15 * text_scale),
+    )
 
 
 def _fmt(value: float) -> str:
@@ -129,10 +184,9 @@ def _compare(a: float, b: float, margin: float = 0.05) -> str:
     return "does as well as"
 
 
-def results_reading(
-    scores: Mapping[tuple[str, str], tuple[float, float]], *, closed_link: str = ""
-) -> list[str]:
+def results_reading(scores: Mapping[tuple[str, str], tuple[float, float]], *, closed_link: str = "") -> list[str]:
     """Plain-language sentences (Markdown) that read the table, one per evaluation present, with its numbers."""
+
     def r2(kind: str, evaluation: str) -> float:
         return scores[kind, evaluation][0]
 
@@ -207,19 +261,44 @@ def change_figure(
     truth_change = np.asarray(truth_change, dtype=np.float64)
     order = np.argsort(-np.abs(truth_change), kind="stable")[:top][::-1]  # biggest change at the top
     labels = [plain(names[i]) for i in order]
-    bars = [go.Bar(y=labels, x=truth_change[order], orientation="h", name="simulator (truth)",
-                   marker_color="#212529", hovertemplate="%{y}: %{x:+.0f} pp (simulator)<extra></extra>")]
+    bars = [
+        go.Bar(
+            y=labels,
+            x=truth_change[order],
+            orientation="h",
+            name="simulator (truth)",
+            marker_color="#212529",
+            hovertemplate="%{y}: %{x:+.0f} pp (simulator)<extra></extra>",
+        )
+    ]
     for kind, change in predicted_change.items():
         change, name = np.asarray(change, dtype=np.float64), plain(MODELS[kind].name)
-        bars.append(go.Bar(y=labels, x=change[order], orientation="h", name=name,
-                           marker_color=MODEL_COLOURS.get(kind, OTHER_COLOUR),
-                           hovertemplate=f"%{{y}}: %{{x:+.0f}} pp ({name})<extra></extra>"))
+        bars.append(
+            go.Bar(
+                y=labels,
+                x=change[order],
+                orientation="h",
+                name=name,
+                marker_color=MODEL_COLOURS.get(kind, OTHER_COLOUR),
+                hovertemplate=f"%{{y}}: %{{x:+.0f}} pp ({name})<extra></extra>",
+            )
+        )
     figure = go.Figure(bars)
     return themed(  # the legend above the bars: its margin grows to hold it
-        figure, max(260, 90 + 30 * len(order)), text_scale, margin=dict(l=10, r=10, t=30, b=10),
-        barmode="group", bargap=0.25, hoverlabel=dict(font_size=15 * text_scale),
+        figure,
+        max(260, 90 + 30 * len(order)),
+        text_scale,
+        margin=dict(l=10, r=10, t=30, b=10),
+        barmode="group",
+        bargap=0.25,
+        hoverlabel=dict(font_size=15 * text_scale),
         legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", traceorder="normal"),
-        xaxis=dict(title="change in crowding (percentage points)", zeroline=True, zerolinecolor="#495057",
-                   showgrid=True, gridcolor="#f1f3f5"),
+        xaxis=dict(
+            title="change in crowding (percentage points)",
+            zeroline=True,
+            zerolinecolor="#495057",
+            showgrid=True,
+            gridcolor="#f1f3f5",
+        ),
         yaxis=dict(tickfont=dict(size=14 * text_scale)),
     )

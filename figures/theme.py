@@ -45,8 +45,9 @@ def base_layout(text_scale: float = 1.0) -> dict:
     return dict(font=scaled_font(text_scale), plot_bgcolor=WHITE, paper_bgcolor=WHITE)
 
 
-def themed(figure: go.Figure, height: float | None = None, text_scale: float = 1.0, *, margin: dict | None = None,
-           **layout) -> go.Figure:
+def themed(
+    figure: go.Figure, height: float | None = None, text_scale: float = 1.0, *, margin: dict | None = None, **layout
+) -> go.Figure:
     """Give ``figure`` the shared look: the theme's font and white plot and paper, with ``height`` (px) and ``margin``
     (default 10 px a side) given for text scale 1 and grown with the text; ``layout`` adds or overrides settings."""
     shared = {**base_layout(text_scale), "margin": scaled_margin(margin or dict(l=10, r=10, t=10, b=10), text_scale)}
@@ -65,7 +66,9 @@ def figure_config(image_format: str = "png", filename: str = "figure") -> dict:
         "displaylogo": False,
         "scrollZoom": False,
         "toImageButtonOptions": {
-            "format": image_format, "filename": filename, "scale": 3 if image_format == "png" else 1,
+            "format": image_format,
+            "filename": filename,
+            "scale": 3 if image_format == "png" else 1,
         },
         "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
     }

@@ -99,18 +99,34 @@ def streamlit_server(
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     with tempfile.NamedTemporaryFile("w+", prefix="streamlit-e2e-", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     process.log_path = log_path  # for callers that show the log when a test fails
     try:
         deadline = time.monotonic() + timeout_s
@@ -178,9 +194,7 @@ def wait_for_app_idle(page, timeout_ms: int = IDLE_TIMEOUT_MS, graph: bool = Tru
     page.wait_for_timeout(300)
     page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
     # Streamlit can mark stale elements while it reruns; wait for the element tree to settle too.
-    page.wait_for_function(
-        "() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms
-    )
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
     # Plotly is loaded lazily: every chart element must hold a drawn plotly div.
     page.wait_for_function(PLOTS_DRAWN_JS, timeout=timeout_ms)
     if graph:

@@ -54,8 +54,9 @@ def read_sentences(data: bytes) -> list[str]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(f"The file is not UTF-8 text (byte {error.start} cannot be decoded). Save it as UTF-8 "
-                         "and upload it again.") from None
+        raise ValueError(
+            f"The file is not UTF-8 text (byte {error.start} cannot be decoded). Save it as UTF-8 and upload it again."
+        ) from None
     if "\x00" in text:
         raise ValueError("The file looks binary, not text: upload a .txt file with one sentence per line.")
     sentences = split_sentences(text)
@@ -69,8 +70,9 @@ def corpus_result(name: str, sentences: list[str], budget_s: float) -> CorpusSta
     return st.session_state.get("gnn_corpus_results", {}).get((name, hash(tuple(sentences)), budget_s))
 
 
-def run_corpus(name: str, sentences: list[str], budget_s: float, progress: Callable[[int, int], None]
-               ) -> CorpusStatistics:
+def run_corpus(
+    name: str, sentences: list[str], budget_s: float, progress: Callable[[int, int], None]
+) -> CorpusStatistics:
     """Head statistics averaged over the sentences within the time budget, kept for this session (a few)."""
     result = corpus_statistics(cached_model(name), sentences, time_budget_s=budget_s, progress=progress)
     results = st.session_state.setdefault("gnn_corpus_results", {})

@@ -64,24 +64,30 @@ def new_rotations() -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def head_hashing(queries: np.ndarray, n_buckets: int, n_hashes: int, chunk_length: int,
-                 seed: int) -> HeadHashing:
+def head_hashing(queries: np.ndarray, n_buckets: int, n_hashes: int, chunk_length: int, seed: int) -> HeadHashing:
     """One head's queries (L, d) hashed and attended: core.lsh.inspection.hash_head, cached."""
     config = LSHConfig(n_buckets=n_buckets, n_hashes=n_hashes, chunk_length=chunk_length, seed=seed)
     return hash_head(queries, config)
 
 
 @st.cache_data(max_entries=32, show_spinner="Sweeping buckets and rounds…")
-def sentence_quality(queries: np.ndarray, n_buckets: tuple[int, ...], n_hashes: tuple[int, ...],
-                     chunk_length: int, k: int, seeds: int) -> list[QualityPoint]:
+def sentence_quality(
+    queries: np.ndarray, n_buckets: tuple[int, ...], n_hashes: tuple[int, ...], chunk_length: int, k: int, seeds: int
+) -> list[QualityPoint]:
     """Quality of LSH for one head of the sentence over a grid of settings, averaged over ``seeds``
     rotations."""
     return list(quality_sweep(queries, n_buckets, n_hashes, chunk_length, k, range(seeds)))
 
 
-def synthetic_quality(kind: SyntheticKind, length: int, k: int, n_buckets: Sequence[int],
-                      n_hashes: Sequence[int], chunk_length: int,
-                      cap_s: float) -> tuple[list[QualityPoint], bool]:
+def synthetic_quality(
+    kind: SyntheticKind,
+    length: int,
+    k: int,
+    n_buckets: Sequence[int],
+    n_hashes: Sequence[int],
+    chunk_length: int,
+    cap_s: float,
+) -> tuple[list[QualityPoint], bool]:
     """The quality sweep on synthetic queries: from this session's store, or computed now under a
     progress bar and stopped after ``cap_s`` seconds; (points, complete). Only a complete sweep is
     stored."""
@@ -95,8 +101,9 @@ def synthetic_quality(kind: SyntheticKind, length: int, k: int, n_buckets: Seque
     queries = synthetic_queries(kind, length)
     for point in quality_sweep(queries, n_buckets, n_hashes, chunk_length, k):
         points.append(point)
-        bar.progress(len(points) / total, text=f"{point.n_buckets} buckets, {point.n_hashes} "
-                                                 f"rounds ({len(points)} of {total})")
+        bar.progress(
+            len(points) / total, text=f"{point.n_buckets} buckets, {point.n_hashes} rounds ({len(points)} of {total})"
+        )
         if time.perf_counter() - started > cap_s:
             break
     bar.empty()
@@ -123,8 +130,7 @@ def live_benchmark(lengths: Sequence[int], cap_s: float, memory: bool) -> Iterat
     started = time.perf_counter()
     previous: dict[str, tuple[int, float]] = {}  # kernel → (length, seconds of its last timing)
     for length in lengths:
-        row = {"length": length, "full_ms": None, "lsh_ms": None, "full_mib": None, "lsh_mib": None,
-               "skipped": []}
+        row = {"length": length, "full_ms": None, "lsh_ms": None, "full_mib": None, "lsh_mib": None, "skipped": []}
         for kernel, growth in (("full", 2.0), ("lsh", 1.3)):
             expected = MEMORY_POINT_S if memory else 0.0
             if kernel in previous:

@@ -70,9 +70,7 @@ class LossHistory:
 
     def add(self, kind: str, evaluation: str, progress: Progress) -> None:
         """Record a report of one model kind training for one evaluation."""
-        self.curves.setdefault((kind, evaluation), []).append(
-            (progress.epoch, progress.train_loss, progress.test_loss)
-        )
+        self.curves.setdefault((kind, evaluation), []).append((progress.epoch, progress.train_loss, progress.test_loss))
 
     def fraction(self) -> float:
         """Share of the whole training done (0–1)."""
@@ -116,8 +114,9 @@ def _read(upload, default: str) -> bytes:
     """The bytes of an uploaded file, refusing files over MAX_UPLOAD_BYTES."""
     data = upload.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
-        raise NetworkDataError(getattr(upload, "name", default), f"{len(data):,} bytes; at most "
-                                                                 f"{MAX_UPLOAD_BYTES:,} bytes are accepted")
+        raise NetworkDataError(
+            getattr(upload, "name", default), f"{len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,} bytes are accepted"
+        )
     return data
 
 

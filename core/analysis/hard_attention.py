@@ -118,7 +118,8 @@ def sweep_rules(n: int) -> list[EdgeRule]:
 
 
 def sweep(
-    run: Callable[[EdgeRule], HardRun], rules: Sequence[EdgeRule],
+    run: Callable[[EdgeRule], HardRun],
+    rules: Sequence[EdgeRule],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SweepPoint]:
     """Each rule's share of edges kept and the mean cosine similarity of its top-layer token states to the soft

@@ -95,10 +95,12 @@ def head_patterns(statistics: HeadStatistics, thresholds: PatternThresholds = Pa
 
 def mean_statistics(per_sentence: Sequence[HeadStatistics]) -> HeadStatistics:
     """Every statistic averaged over sentences, each sentence weighing the same."""
-    return HeadStatistics(**{
-        field.name: np.mean([getattr(statistics, field.name) for statistics in per_sentence], axis=0)
-        for field in fields(HeadStatistics)
-    })
+    return HeadStatistics(
+        **{
+            field.name: np.mean([getattr(statistics, field.name) for statistics in per_sentence], axis=0)
+            for field in fields(HeadStatistics)
+        }
+    )
 
 
 @dataclass(frozen=True)

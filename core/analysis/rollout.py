@@ -79,12 +79,15 @@ def attention_flow(attentions: np.ndarray, outputs: Sequence[int] | None = None)
         )
     network = flow_network(residual)
     residual_network = build_residual_network(network, "capacity")
-    flows = np.array([
+    flows = np.array(
         [
-            nx.maximum_flow_value(network, (layers, i), (0, j), flow_func=shortest_augmenting_path,
-                                  residual=residual_network)
-            for j in range(n)
+            [
+                nx.maximum_flow_value(
+                    network, (layers, i), (0, j), flow_func=shortest_augmenting_path, residual=residual_network
+                )
+                for j in range(n)
+            ]
+            for i in outputs
         ]
-        for i in outputs
-    ])
+    )
     return flows / flows.sum(axis=-1, keepdims=True)

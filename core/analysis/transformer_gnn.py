@@ -97,6 +97,6 @@ def layer_as_message_passing(
     )
     concatenated = merge_heads(torch.stack([steps.output for steps in heads])[None])[0]  # (n, hidden)
     attention_output, attended, feed_forward, output = encoder.update(graphs.nodes, concatenated, graphs.layer)
-    return LayerAsMessagePassing(graphs, adjacency, heads, concatenated, attention_output, attended, feed_forward,
-                                 output)
-
+    return LayerAsMessagePassing(
+        graphs, adjacency, heads, concatenated, attention_output, attended, feed_forward, output
+    )

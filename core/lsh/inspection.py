@@ -223,8 +223,9 @@ def toy_rotations(config: LSHConfig) -> np.ndarray:
 
 def toy_buckets(points: np.ndarray, rotations: np.ndarray, config: LSHConfig) -> np.ndarray:
     """Buckets (rounds, n) of 2-D points (n, 2) under ``rotations`` (2, rounds, b/2): core.lsh.reformer.hash_buckets."""
-    return hash_buckets(torch.from_numpy(np.asarray(points, dtype=np.float64)), torch.from_numpy(rotations),
-                        config).numpy()
+    return hash_buckets(
+        torch.from_numpy(np.asarray(points, dtype=np.float64)), torch.from_numpy(rotations), config
+    ).numpy()
 
 
 def toy_directions(rotations: np.ndarray) -> np.ndarray:
@@ -247,8 +248,9 @@ def toy_sectors(rotations: np.ndarray, config: LSHConfig, resolution: int = 1440
     for row in toy_buckets(circle, rotations, config):  # (resolution,)
         changes = np.flatnonzero(np.diff(row)) + 1  # the first cell of each new run
         starts, ends = np.concatenate([[0], changes]), np.concatenate([changes, [resolution]])
-        sectors.append([(int(row[s]), s * 2 * np.pi / resolution, e * 2 * np.pi / resolution)
-                        for s, e in zip(starts, ends)])
+        sectors.append(
+            [(int(row[s]), s * 2 * np.pi / resolution, e * 2 * np.pi / resolution) for s, e in zip(starts, ends)]
+        )
     return sectors
 
 
@@ -262,7 +264,7 @@ def collision_probability(angles: np.ndarray, config: LSHConfig, trials: int = 2
     points = torch.from_numpy(np.concatenate([first, second]))  # (2A, 2)
     rotations = random_rotations(config, 2, heads=(trials,), dtype=torch.float64)  # (trials, 2, rounds, b/2)
     buckets = hash_buckets(points, rotations, config)  # (trials, rounds, 2A)
-    same = (buckets[..., : len(angles)] == buckets[..., len(angles):]).numpy()  # (trials, rounds, A)
+    same = (buckets[..., : len(angles)] == buckets[..., len(angles) :]).numpy()  # (trials, rounds, A)
     return same[:, 0].mean(axis=0), same.any(axis=1).mean(axis=0)
 
 

@@ -91,7 +91,11 @@ def peak_extra_bytes(kind: str, length: int) -> tuple[int, float]:
     start = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-m", "core.lsh.scaling", "--peak-memory", kind, str(int(length))],
-        cwd=Path(__file__).resolve().parents[2], env=environment, capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return int(completed.stdout.split()[-1]), time.perf_counter() - start
 

@@ -117,9 +117,7 @@ class CongestionModel(nn.Module):
         return h.reshape(days, stations)
 
 
-def build_model(
-    kind: str, seed: int, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS
-) -> CongestionModel:
+def build_model(kind: str, seed: int, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS) -> CongestionModel:
     """A freshly initialised model; the seed fixes its initial weights."""
     torch.manual_seed(seed)
     return CongestionModel(kind, hidden, layers)

@@ -71,7 +71,8 @@ class EncoderConfig:
             config["type_vocab_size"] = 0
         if config.get("position_embedding_type", "absolute") != "absolute":
             raise UnsupportedModelError(
-                f"position embeddings {config['position_embedding_type']!r} are not implemented")
+                f"position embeddings {config['position_embedding_type']!r} are not implemented"
+            )
         if config.get("embedding_size", config["hidden_size"]) != config["hidden_size"]:
             raise UnsupportedModelError("embeddings projected to a different width are not implemented")
         roberta_like = model_type in ROBERTA_LIKE
@@ -93,8 +94,13 @@ class EncoderConfig:
 
 
 ROBERTA_LIKE = {"roberta", "xlm-roberta", "camembert"}
-DISTILBERT_CONFIG_KEYS = {"dim": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
-                          "hidden_dim": "intermediate_size", "activation": "hidden_act"}
+DISTILBERT_CONFIG_KEYS = {
+    "dim": "hidden_size",
+    "n_layers": "num_hidden_layers",
+    "n_heads": "num_attention_heads",
+    "hidden_dim": "intermediate_size",
+    "activation": "hidden_act",
+}
 CHECKPOINT_PREFIXES = {  # the base model's name inside checkpoints saved from a task head
     "bert": "bert.",
     "roberta": "roberta.",
@@ -154,7 +160,7 @@ class EncoderOutput:
 def _normalise_name(name: str, prefix: str) -> str:
     """Strip a task head's prefix and map TF-era LayerNorm names (gamma/beta) to weight/bias."""
     if name.startswith(prefix):
-        name = name[len(prefix):]
+        name = name[len(prefix) :]
     if name.endswith(".gamma"):
         return name[: -len("gamma")] + "weight"
     if name.endswith(".beta"):
@@ -274,4 +280,3 @@ class Encoder:
             per_layer.append(attention_parts)
         probabilities, queries, keys, values = (torch.stack(part) for part in zip(*per_layer))
         return EncoderOutput(torch.stack(hidden_states), probabilities, queries, keys, values)
-

@@ -21,8 +21,17 @@ from core.transformer.tokens import Tokenized, tokenize
 
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
-HUB_FILES = ["config.json", "*.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-             "vocab.txt", "vocab.json", "merges.txt", "*.model"]
+HUB_FILES = [
+    "config.json",
+    "*.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "*.model",
+]
 
 
 class ModelLoadError(RuntimeError):
@@ -170,8 +179,11 @@ def check_folder(folder: Path, name: str) -> dict:
     from transformers import CONFIG_MAPPING
 
     if config.get("model_type") not in CONFIG_MAPPING:
-        why = ("needs its own remote code, which this app never runs" if "auto_map" in config
-               else "is not a type transformers knows")
+        why = (
+            "needs its own remote code, which this app never runs"
+            if "auto_map" in config
+            else "is not a type transformers knows"
+        )
         raise ModelLoadError(f"“{name}” (model type {config.get('model_type')!r}) {why}.")
     if not any(folder.glob("*.safetensors")):
         raise ModelLoadError(

@@ -72,7 +72,7 @@ class Tokenized:
 def _readable(token: str) -> str:
     for marker in _BYTE_LEVEL_SPACE:
         if token.startswith(marker) and len(token) > 1:
-            return token[len(marker):]
+            return token[len(marker) :]
     return token
 
 
@@ -87,7 +87,7 @@ def _words(tokens, sentences, word_ids, offsets, texts) -> tuple[Word, ...]:
             last = words[-1]
             assert last.span is not None and sentence is not None  # the word started in this sentence
             span = (last.span[0], end)
-            words[-1] = Word(texts[sentence][span[0]:span[1]], last.tokens + (position,), sentence, span)
+            words[-1] = Word(texts[sentence][span[0] : span[1]], last.tokens + (position,), sentence, span)
         elif key is None:
             words.append(Word(token, (position,), None, None))
         else:
@@ -115,7 +115,7 @@ def _join_written_words(words: list[Word], texts: tuple[str, str]) -> tuple[Word
         if home is not None and last is not None and last.sentence == word.sentence and inside(last) == home:
             assert last.span is not None and word.span is not None and word.sentence is not None  # inside() saw them
             span = (last.span[0], word.span[1])
-            merged[-1] = Word(texts[word.sentence][span[0]:span[1]], last.tokens + word.tokens, word.sentence, span)
+            merged[-1] = Word(texts[word.sentence][span[0] : span[1]], last.tokens + word.tokens, word.sentence, span)
         else:
             merged.append(word)
     return tuple(merged)

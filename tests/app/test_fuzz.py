@@ -15,9 +15,9 @@ ASTRAL = "🦄🧪🏳️‍🌈 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𠜎𠜱 🇯🇵"
 CJK = "私は今日東京に行く。中文测试，한국어 문장。"
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = "</script><img src=x onerror=alert(1)>"
-ATTRIBUTE = "\" onmouseover=\"alert(1)\" '><svg onload=alert(1)>"
+ATTRIBUTE = '" onmouseover="alert(1)" \'><svg onload=alert(1)>'
 POOL = CONTROL + RTL + ZERO_WIDTH + COMBINING + ASTRAL + CJK + SCRIPT + BREAKOUT + " abcxyz.,!?\n\t"
-UNESCAPED = ["<script>alert", "<img src=x", "<svg onload", "onmouseover=\"alert"]
+UNESCAPED = ["<script>alert", "<img src=x", "<svg onload", 'onmouseover="alert']
 
 
 def mix(rng: random.Random, length: int) -> str:
@@ -26,9 +26,21 @@ def mix(rng: random.Random, length: int) -> str:
 
 def nasty_inputs() -> list[str]:
     rng = random.Random(0)
-    fixed = [CONTROL + " words", RTL, ZERO_WIDTH, COMBINING, ASTRAL, CJK, SCRIPT + " hello", BREAKOUT + " world",
-             ATTRIBUTE, "x" * 700 + " " + "supercalifragilistic" * 20, "!?.,;:—…«»" * 5, " \n\t\r\n \u00a0 ",
-             mix(rng, 3000)]
+    fixed = [
+        CONTROL + " words",
+        RTL,
+        ZERO_WIDTH,
+        COMBINING,
+        ASTRAL,
+        CJK,
+        SCRIPT + " hello",
+        BREAKOUT + " world",
+        ATTRIBUTE,
+        "x" * 700 + " " + "supercalifragilistic" * 20,
+        "!?.,;:—…«»" * 5,
+        " \n\t\r\n \u00a0 ",
+        mix(rng, 3000),
+    ]
     return fixed + [mix(rng, rng.randint(5, 80)) for _ in range(3)]
 
 

@@ -20,8 +20,16 @@ def test_page_recomputes_the_layer_and_shows_every_section(page):
     difference = page.metric[0].value
     match = re.fullmatch(r"max \|difference\| = (\S+)", difference)
     assert match and float(match.group(1)) < 1e-4
-    for key in ("gnn_adjacency", "gnn_sweep", "gnn_heads", "gnn_rollout", "gnn_flow", "gnn_rnn", "gnn_sizes",
-                "gnn_static"):
+    for key in (
+        "gnn_adjacency",
+        "gnn_sweep",
+        "gnn_heads",
+        "gnn_rollout",
+        "gnn_flow",
+        "gnn_rnn",
+        "gnn_sizes",
+        "gnn_static",
+    ):
         assert any(key in chart_id for chart_id in chart_keys(page)), key
     sweep = chart(page, "gnn_sweep")
     assert [trace["name"] for trace in sweep["data"]] == ["top-k", "threshold", "same LSH bucket"]
@@ -37,7 +45,7 @@ def test_layer_slider_changes_the_recomputed_layer(page):
     page.slider(key="gnn_keep_rate").set_value(0.9)
     page.slider(key="gnn_distance").set_value(20)
     rerun(page)
-    assert any(metric.value == f"{0.9 ** 20:.3g}" for metric in page.metric)
+    assert any(metric.value == f"{0.9**20:.3g}" for metric in page.metric)
 
 
 def test_flow_for_the_whole_matrix_and_the_too_long_message(page):

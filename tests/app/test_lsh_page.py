@@ -28,8 +28,9 @@ def test_the_bucket_view_hashes_the_example_head(app):
     assert buckets.shape == (1, 16) and buckets.max() < 4  # 1 round, 16 tokens, 4 buckets
     assert "animal" in json.dumps(chart(app, "lsh_sorted"))
     assert len(app.get("iframe")) == 2  # full and LSH graph
-    full_edges, lsh_edges = (int(m.value.split(": ")[1].split(" edges")[0].split()[-1])
-                             for m in app.markdown if "edges," in m.value)
+    full_edges, lsh_edges = (
+        int(m.value.split(": ")[1].split(" edges")[0].split()[-1]) for m in app.markdown if "edges," in m.value
+    )
     assert full_edges == 16 * 15 and lsh_edges < full_edges
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Tokens L"] == "16" and metrics["Pairs computed"].endswith("of 240")
@@ -57,8 +58,10 @@ def test_presentation_mode_draws_the_figures_text_larger(app):
     for key, layout in usual.items():
         presenting = chart(app, key)["layout"]
         assert presenting["font"]["size"] == 1.25 * layout["font"]["size"], key
-    assert (chart(app, "lsh_full_heatmap")["layout"]["yaxis"]["tickfont"]["size"]
-            > usual["lsh_full_heatmap"]["yaxis"]["tickfont"]["size"])
+    assert (
+        chart(app, "lsh_full_heatmap")["layout"]["yaxis"]["tickfont"]["size"]
+        > usual["lsh_full_heatmap"]["yaxis"]["tickfont"]["size"]
+    )
 
 
 def test_settings_change_the_hash_and_the_windows(app):
@@ -153,8 +156,9 @@ def test_a_model_without_query_vectors_gets_a_message_and_the_other_tabs_work(ap
     import ui.analysis
 
     result = bundled_model.analyse("Fallback models keep no queries.")
-    monkeypatch.setattr(ui.analysis, "cached_analysis",
-                        lambda *args: dataclasses.replace(result, queries=None, keys=None, values=None))
+    monkeypatch.setattr(
+        ui.analysis, "cached_analysis", lambda *args: dataclasses.replace(result, queries=None, keys=None, values=None)
+    )
     rerun(app)
     assert any("cannot be hashed here" in w.value for w in app.warning)
     assert not app.get("plotly_chart")

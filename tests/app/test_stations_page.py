@@ -47,8 +47,12 @@ def upload(at, stations: bytes, links: bytes, names=("stations.csv", "links.csv"
 
 def test_before_training_the_map_shows_the_simulators_crowding(page):
     headers = [header.value for header in page.header]
-    assert headers == ["The network on one day", "Train the models", "Receptive field: what a k-layer GCN can see",
-                       "Kipf's moment: structure before any training"]
+    assert headers == [
+        "The network on one day",
+        "Train the models",
+        "Receptive field: what a k-layer GCN can see",
+        "Kipf's moment: structure before any training",
+    ]
     spec = chart(page, "stations_map")
     stations = station_trace(spec)
     assert stations["marker"]["colorbar"]["title"]["text"] == "crowding (%)"
@@ -127,8 +131,10 @@ def test_an_uploaded_network_with_markup_in_its_names_is_drawn_as_text(page):
         "E,Epsilon,,0,1,30000\n"
         "F,Zeta,,2,2,20000\n"
     ).encode()
-    links = (b"source,target,km,lines\nA,B,1,<i>Red</i>\nB,C,1,Red\nC,D,1,Blue\nD,E,1,Blue\nE,A,1,Red\nD,F,1,Blue\n"
-             b"C,F,1,Blue\n")
+    links = (
+        b"source,target,km,lines\nA,B,1,<i>Red</i>\nB,C,1,Red\nC,D,1,Blue\nD,E,1,Blue\nE,A,1,Red\nD,F,1,Blue\n"
+        b"C,F,1,Blue\n"
+    )
     upload(page, stations, links)
     assert not page.error
     assert any("your network" in caption.value for caption in page.caption)
@@ -176,8 +182,9 @@ def test_asking_to_close_every_link_closes_what_can_close_and_the_box_shows_just
 
 
 def test_the_receptive_field_follows_the_station_and_depth(page):
-    page.selectbox(key="stations_focus").set_value(next(
-        i for i, label in enumerate(page.selectbox(key="stations_focus").options) if label == "Tokyo"))
+    page.selectbox(key="stations_focus").set_value(
+        next(i for i, label in enumerate(page.selectbox(key="stations_focus").options) if label == "Tokyo")
+    )
     page.slider(key="stations_depth").set_value(1)
     rerun(page)
     assert page.metric[0].value == f"{within('JY01', 1)} of 37" == "3 of 37"  # Tokyo, Kanda, Yūrakuchō

@@ -216,9 +216,12 @@ def test_clicking_a_tile_selects_that_head(page):
     assert "Heatmap — layer 5, head 7" in page_text(page)
     assert "Graph — layer 5, head 7" in page.locator(GRAPH_IFRAME).get_attribute("srcdoc")
     sliders = page.locator('[data-testid="stMain"] [data-testid="stSlider"]')
-    values = {sliders.nth(i).get_attribute("aria-label") or sliders.nth(i).locator("label").inner_text():
-              sliders.nth(i).locator('input[type="range"]').first.get_attribute("aria-valuetext")
-              for i in range(sliders.count())}
+    values = {
+        sliders.nth(i).get_attribute("aria-label") or sliders.nth(i).locator("label").inner_text(): sliders.nth(i)
+        .locator('input[type="range"]')
+        .first.get_attribute("aria-valuetext")
+        for i in range(sliders.count())
+    }
     assert values.get("Layer") == "5" and values.get("Head") == "7", values
 
 

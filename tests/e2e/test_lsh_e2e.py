@@ -99,11 +99,15 @@ def test_the_button_of_the_2d_hash_draws_new_rotations(page):
         page.get_by_role("tab", name="Hash").click()
     page.wait_for_function("() => new URLSearchParams(location.search).has('lsh_tab')")
     assert parse_qs(urlsplit(page.url).query)["lsh_tab"] == ["Hash"]  # a plain word in the address
-    before = page.evaluate("() => JSON.stringify(document.querySelector('.st-key-toy_figure .js-plotly-plot')"
-                           "._fullData.map((t) => [t.x, t.y]))")
+    before = page.evaluate(
+        "() => JSON.stringify(document.querySelector('.st-key-toy_figure .js-plotly-plot')"
+        "._fullData.map((t) => [t.x, t.y]))"
+    )
     with expect_rerun(page, graph=False):
         page.get_by_role("button", name="Draw new rotations").click()
-    after = page.evaluate("() => JSON.stringify(document.querySelector('.st-key-toy_figure .js-plotly-plot')"
-                          "._fullData.map((t) => [t.x, t.y]))")
+    after = page.evaluate(
+        "() => JSON.stringify(document.querySelector('.st-key-toy_figure .js-plotly-plot')"
+        "._fullData.map((t) => [t.x, t.y]))"
+    )
     assert after != before
     assert "seed 1" in page.locator('[data-testid="stMain"]').inner_text()

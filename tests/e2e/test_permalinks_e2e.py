@@ -62,7 +62,8 @@ def wait_for_query(page, **expected: str) -> None:
         page.wait_for_function(
             """(expected) => { const q = new URLSearchParams(location.search);
                                return Object.entries(expected).every(([k, v]) => q.get(k) === v); }""",
-            arg=expected, timeout=30_000,
+            arg=expected,
+            timeout=30_000,
         )
     except PlaywrightTimeout:
         raise AssertionError(f"the address {page.url} lacks some of {expected}") from None
@@ -112,8 +113,15 @@ def test_a_link_reproduces_the_attention_view(session):
         page.get_by_text("Hide [CLS] / [SEP]").click()
     with expect_rerun(page):
         click_option(page, "Edges shown", "Top-k per word")
-    wait_for_query(page, layer="5", head="7", layout="Columns (from → to)", units="Tokens", hide_special="true",
-                   rule="Top-k per word")
+    wait_for_query(
+        page,
+        layer="5",
+        head="7",
+        layout="Columns (from → to)",
+        units="Tokens",
+        hide_special="true",
+        rule="Top-k per word",
+    )
     shown = settled_view(page)
     assert "Heatmap — layer 5, head 7" in shown["text"] and "trusts" in shown["graph"]
     assert "Graph — layer 5, head 7" in shown["graph"]
@@ -150,8 +158,10 @@ def test_a_link_reproduces_a_view_of_another_page(session):
 
 def test_a_tampered_link_is_read_safely(session):
     markup = '<img src=x onerror="alert(1)">'
-    page = session("/?layer=99&head=banana&units=%3Cscript%3E&rule=__import__&present=maybe&text="
-                   + markup.replace(" ", "%20").replace('"', "%22").replace("=", "%3D"))
+    page = session(
+        "/?layer=99&head=banana&units=%3Cscript%3E&rule=__import__&present=maybe&text="
+        + markup.replace(" ", "%20").replace('"', "%22").replace("=", "%3D")
+    )
     assert page.locator(SENTENCE_BOX).input_value() == markup  # text is text: any string is a sentence
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.dialogs == []

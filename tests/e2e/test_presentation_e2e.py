@@ -85,11 +85,18 @@ def test_a_tile_click_still_selects_its_head_in_large_type(open_app):
 def first_screen_overflow(page) -> dict[str, dict]:
     """Box of the overview and of the graph where either reaches outside the window (empty: both fully in view)."""
     window = page.viewport_size
-    boxes = {"overview": page.locator(".st-key-overview .js-plotly-plot").bounding_box(),
-             "graph": page.locator(GRAPH_IFRAME).bounding_box()}
-    return {name: box for name, box in boxes.items()
-            if box["y"] < 0 or box["x"] < 0 or box["y"] + box["height"] > window["height"]
-            or box["x"] + box["width"] > window["width"]}
+    boxes = {
+        "overview": page.locator(".st-key-overview .js-plotly-plot").bounding_box(),
+        "graph": page.locator(GRAPH_IFRAME).bounding_box(),
+    }
+    return {
+        name: box
+        for name, box in boxes.items()
+        if box["y"] < 0
+        or box["x"] < 0
+        or box["y"] + box["height"] > window["height"]
+        or box["x"] + box["width"] > window["width"]
+    }
 
 
 @pytest.mark.parametrize("example", [EXAMPLES[0], EXAMPLES[-1]], ids=["first example", "longest note"])

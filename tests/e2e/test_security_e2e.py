@@ -18,8 +18,10 @@ STATIONS = (
     "E,Epsilon,,0,1,30000\n"
     "F,Zeta,,2,2,20000\n"
 ).encode()
-LINKS = (b"source,target,km,lines\nA,B,1,<img src=x onerror=alert(5)>\nB,C,1,Red\nC,D,1,Blue\nD,E,1,Blue\n"
-         b"E,A,1,Red\nD,F,1,Blue\nC,F,1,Blue\n")
+LINKS = (
+    b"source,target,km,lines\nA,B,1,<img src=x onerror=alert(5)>\nB,C,1,Red\nC,D,1,Blue\nD,E,1,Blue\n"
+    b"E,A,1,Red\nD,F,1,Blue\nC,F,1,Blue\n"
+)
 
 INJECTED_JS = """() => {
     const docs = [document, ...[...document.querySelectorAll('iframe')].map((f) => f.contentDocument).filter(Boolean)];

@@ -63,8 +63,11 @@ def open_stations(app, query: str = "", width: int = 1600, height: int = 1200):
 
 def overlapping(boxes: list) -> list[tuple[str, str]]:
     """Pairs of texts whose boxes share more than a pixel in both directions."""
-    return [(a[4], b[4]) for a, b in itertools.combinations(boxes, 2)
-            if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1]
+    return [
+        (a[4], b[4])
+        for a, b in itertools.combinations(boxes, 2)
+        if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+    ]
 
 
 def test_the_railway_map_is_coloured_by_crowding(app):
@@ -80,10 +83,13 @@ def test_the_railway_map_is_coloured_by_crowding(app):
     assert {"Shinjuku", "Shibuya", "Tokyo"} <= set(drawn["names"])
 
 
-@pytest.mark.parametrize(("query", "width", "height", "name_px"), [
-    ("", 1440, 900, 14.0),  # a laptop, sidebar open
-    ("?present=true", 1280, 800, 17.5),  # a projector: presentation mode, names 1.25 × larger
-])
+@pytest.mark.parametrize(
+    ("query", "width", "height", "name_px"),
+    [
+        ("", 1440, 900, 14.0),  # a laptop, sidebar open
+        ("?present=true", 1280, 800, 17.5),  # a projector: presentation mode, names 1.25 × larger
+    ],
+)
 def test_every_station_is_named_and_no_names_or_colour_bar_labels_overlap(app, query, width, height, name_px):
     page = open_stations(app, query, width, height)
     page.wait_for_function(MAP_JS, timeout=60_000)

@@ -31,15 +31,19 @@ def test_every_example_is_complete_and_found_by_its_sentences():
         assert example_for(example["text"], example["pair"]) is example
 
 
-@pytest.mark.parametrize(("title", "source", "target", "before"), [
-    ("Coreference: “it” → animal", "it", "animal", "“it”'s attention to “animal”"),
-    ("Coreference: “it” → street", "it", "animal", ""),
-    ("Agreement across a clause", "are", "keys", "of its attention to its subject"),
-])
+@pytest.mark.parametrize(
+    ("title", "source", "target", "before"),
+    [
+        ("Coreference: “it” → animal", "it", "animal", "“it”'s attention to “animal”"),
+        ("Coreference: “it” → street", "it", "animal", ""),
+        ("Agreement across a clause", "are", "keys", "of its attention to its subject"),
+    ],
+)
 def test_the_percentages_in_the_notes_are_the_models(bundled_model, title, source, target, before):
     example = BY_TITLE[title]
     assert word_attention(bundled_model, example, source, target) == pytest.approx(
-        percent_in_note(example, before), abs=0.005)
+        percent_in_note(example, before), abs=0.005
+    )
 
 
 def test_the_japanese_note_tells_what_the_tokenizer_does(bundled_model):

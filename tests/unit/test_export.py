@@ -14,8 +14,9 @@ from tests.conftest import ROOT
 
 
 def export(*args):
-    return subprocess.run([sys.executable, "-m", "core.export", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "core.export", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_json_equals_transformers_attention(hf_bundled, bundled_model):
@@ -53,5 +54,12 @@ def test_head_csv_lists_every_edge_with_its_tokens():
     attention = np.array([[0.25, 0.75], [1.0, 0.0]])
     rows = list(csv.DictReader(io.StringIO(head_csv(["a", "=b"], attention, layer=2, head=None))))
     assert len(rows) == 4
-    assert rows[1] == {"layer": "3", "head": "mean", "from_index": "0", "from_token": "a", "to_index": "1",
-                       "to_token": "=b", "weight": "0.75"}
+    assert rows[1] == {
+        "layer": "3",
+        "head": "mean",
+        "from_index": "0",
+        "from_token": "a",
+        "to_index": "1",
+        "to_token": "=b",
+        "weight": "0.75",
+    }

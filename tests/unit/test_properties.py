@@ -40,13 +40,20 @@ def contiguous_groups(draw, max_tokens: int = 12) -> list[list[int]]:
 
 
 @FAST
-@given(batch=st.integers(1, 2), heads=st.integers(1, 3), n=st.integers(1, 9), d=st.integers(1, 8), seed=seeds,
-       data=st.data())
+@given(
+    batch=st.integers(1, 2),
+    heads=st.integers(1, 3),
+    n=st.integers(1, 9),
+    d=st.integers(1, 8),
+    seed=seeds,
+    data=st.data(),
+)
 def test_attention_rows_are_distributions_and_masked_keys_get_nothing(batch, heads, n, d, seed, data):
     generator = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(batch, heads, n, d, generator=generator) * 4 for _ in range(3))
-    real = torch.tensor(data.draw(st.lists(st.lists(st.booleans(), min_size=n, max_size=n).filter(any),
-                                           min_size=batch, max_size=batch)))  # ≥ 1 real key per input
+    real = torch.tensor(
+        data.draw(st.lists(st.lists(st.booleans(), min_size=n, max_size=n).filter(any), min_size=batch, max_size=batch))
+    )  # ≥ 1 real key per input
     outputs, probabilities = scaled_dot_product_attention(q, k, v, additive_mask(real.long()))
     assert probabilities.shape == (batch, heads, n, n) and outputs.shape == (batch, heads, n, d)
     assert torch.all(probabilities >= 0)
@@ -154,8 +161,12 @@ def test_top_k_keeps_exactly_min_k_n_of_the_largest_per_row(n, k, seed, sparse):
 def undirected_graphs(draw, max_nodes: int = 8):
     """(num_nodes, symmetric dense weighted adjacency), self-loops allowed, weights > 0."""
     n = draw(st.integers(1, max_nodes))
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
-                                    st.floats(0.1, 10.0, allow_nan=False)), max_size=2 * n))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(0.1, 10.0, allow_nan=False)),
+            max_size=2 * n,
+        )
+    )
     adjacency = torch.zeros(n, n, dtype=torch.float64)
     for i, j, weight in pairs:
         adjacency[i, j] = adjacency[j, i] = weight
@@ -191,8 +202,9 @@ def test_dense_and_edge_list_views_round_trip(graph):
 
 
 @FAST
-@given(graph=undirected_graphs(), seed=seeds, normalization=st.sampled_from(["symmetric", "mean", "none"]),
-       data=st.data())
+@given(
+    graph=undirected_graphs(), seed=seeds, normalization=st.sampled_from(["symmetric", "mean", "none"]), data=st.data()
+)
 def test_graph_convolution_is_permutation_equivariant(graph, seed, normalization, data):
     """Relabelling the nodes relabels the outputs, as for attention without positions."""
     n, adjacency = graph

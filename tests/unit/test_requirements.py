@@ -103,10 +103,13 @@ def test_dev_requirements_include_the_runtime_ones():
 def test_the_checks_reject_what_they_should():
     """The checks above can fail: a range, a bare name, a wildcard, a test-only package, an unbounded allowed one, and
     torch from an index instead of the page of CPU wheels."""
-    _, requirements = parse("torch>=2.13\nstreamlit\nplotly==7.*\nnumpy<3\npyvis==0.3.2  # fine\npytest-timeout==2.4\n"
-                            "Playwright==1.50\n")
+    _, requirements = parse(
+        "torch>=2.13\nstreamlit\nplotly==7.*\nnumpy<3\npyvis==0.3.2  # fine\npytest-timeout==2.4\nPlaywright==1.50\n"
+    )
     assert unpinned(requirements) == ["torch", "streamlit", "plotly", "numpy"]
     assert find_test_only(requirements) == ["playwright", "pytest-timeout"]
     options, _ = parse("--extra-index-url https://download.pytorch.org/whl/cpu\n-r requirements.txt\n")
-    assert torch_source_problems(options) == ["no --find-links to the CPU torch wheels",
-                                              "--extra-index-url https://download.pytorch.org/whl/cpu"]
+    assert torch_source_problems(options) == [
+        "no --find-links to the CPU torch wheels",
+        "--extra-index-url https://download.pytorch.org/whl/cpu",
+    ]

@@ -15,8 +15,24 @@ from core.transformer.models import BUNDLED_MODEL, ModelLoadError, bundled_model
 from tests.conftest import ROOT
 from ui.analysis import HOSTED_ENV, hosted
 
-PATH_TRICKS = ["../x", "../../etc", "../../etc/passwd", "a/../../etc", "..", "./core", "/etc", "/", "~", "~/x",
-               "~root", "C:\\Windows", "\\\\server\\share", "file:///etc/passwd", "core/../..", " /etc "]
+PATH_TRICKS = [
+    "../x",
+    "../../etc",
+    "../../etc/passwd",
+    "a/../../etc",
+    "..",
+    "./core",
+    "/etc",
+    "/",
+    "~",
+    "~/x",
+    "~root",
+    "C:\\Windows",
+    "\\\\server\\share",
+    "file:///etc/passwd",
+    "core/../..",
+    " /etc ",
+]
 
 
 @pytest.fixture
@@ -56,10 +72,21 @@ def test_the_bundled_model_still_loads_when_hosted(no_hub):
     assert no_hub == []
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, False), ("", False), ("0", False), ("false", False), ("no", False),
-    ("1", True), ("true", True), ("TRUE", True), (" yes ", True), ("on", True),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, False),
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("no", False),
+        ("1", True),
+        ("true", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+    ],
+)
 def test_hosted_mode_is_read_from_the_environment(monkeypatch, value, expected):
     if value is None:
         monkeypatch.delenv(HOSTED_ENV, raising=False)
@@ -109,8 +136,14 @@ def test_a_known_architecture_with_an_auto_map_never_runs_its_remote_code(tmp_pa
 def test_the_transformers_fallback_never_runs_remote_code_either(tmp_path, bundled_model):
     marker = tmp_path / "ran"
     folder = tmp_path / "model"
-    config = AlbertConfig(vocab_size=30522, embedding_size=8, hidden_size=16, num_hidden_layers=1,
-                          num_attention_heads=2, intermediate_size=16)
+    config = AlbertConfig(
+        vocab_size=30522,
+        embedding_size=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+    )
     torch.manual_seed(0)
     AutoModel.from_config(config).save_pretrained(folder, safe_serialization=True)
     for file in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
@@ -123,8 +156,10 @@ def test_the_transformers_fallback_never_runs_remote_code_either(tmp_path, bundl
 
 
 def app_sources() -> list[Path]:
-    return [ROOT / "app.py", *(path for folder in ("core", "ui", "app_pages", "figures")
-                               for path in sorted((ROOT / folder).rglob("*.py")))]
+    return [
+        ROOT / "app.py",
+        *(path for folder in ("core", "ui", "app_pages", "figures") for path in sorted((ROOT / folder).rglob("*.py"))),
+    ]
 
 
 def test_every_hugging_face_loader_call_refuses_remote_code_explicitly():

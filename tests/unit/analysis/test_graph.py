@@ -15,21 +15,23 @@ from core.analysis.graph import (
     word_attention,
 )
 
-A = np.array([
-    [0.50, 0.30, 0.15, 0.05],
-    [0.10, 0.10, 0.10, 0.70],
-    [0.25, 0.25, 0.25, 0.25],
-    [0.00, 0.00, 0.40, 0.60],
-])
+A = np.array(
+    [
+        [0.50, 0.30, 0.15, 0.05],
+        [0.10, 0.10, 0.10, 0.70],
+        [0.25, 0.25, 0.25, 0.25],
+        [0.00, 0.00, 0.40, 0.60],
+    ]
+)
 
 
 def test_mass_rule_keeps_the_smallest_prefix_covering_the_share():
     keep = mass_mask(A, 0.7)
     assert keep.tolist() == [
-        [True, True, False, False],   # 0.50 < 0.7, 0.50 + 0.30 ≥ 0.7
+        [True, True, False, False],  # 0.50 < 0.7, 0.50 + 0.30 ≥ 0.7
         [False, False, False, True],  # 0.70 alone covers 0.7
-        [True, True, True, False],    # ties: earliest first, 0.75 ≥ 0.7 after three
-        [False, False, True, True],   # 0.60 then 0.40
+        [True, True, True, False],  # ties: earliest first, 0.75 ≥ 0.7 after three
+        [False, False, True, True],  # 0.60 then 0.40
     ]
 
 
@@ -61,8 +63,8 @@ def test_word_attention_sums_columns_and_averages_rows():
     words = word_attention(tokens, [(0,), (1, 2, 3), (4,)])
     assert words.shape == (3, 3)
     assert np.allclose(words.sum(axis=1), 1.0)
-    assert np.isclose(words[0, 1], tokens[0, 1:4].sum())                    # to a word: sum of its columns
-    assert np.isclose(words[1, 2], tokens[1:4, 4].mean())                   # from a word: mean of its rows
+    assert np.isclose(words[0, 1], tokens[0, 1:4].sum())  # to a word: sum of its columns
+    assert np.isclose(words[1, 2], tokens[1:4, 4].mean())  # from a word: mean of its rows
     assert np.isclose(words[1, 1], tokens[1:4, 1:4].sum(axis=1).mean())
 
 

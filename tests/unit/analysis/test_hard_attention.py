@@ -38,8 +38,9 @@ def hand_graphs(attention: np.ndarray) -> AttentionGraphs:
     return AttentionGraphs(0, torch.zeros(n, 2), attention, vectors, vectors, torch.zeros(n, 2))
 
 
-@pytest.mark.parametrize("rule", [KEEP_ALL, Pruning(rule="top_k", k=16), Pruning(rule="threshold", threshold=0.0),
-                                  SameBucket(n_buckets=1)])
+@pytest.mark.parametrize(
+    "rule", [KEEP_ALL, Pruning(rule="top_k", k=16), Pruning(rule="threshold", threshold=0.0), SameBucket(n_buckets=1)]
+)
 def test_keeping_every_edge_reproduces_the_encoder(bundled_model, sentence, rule):
     tokenized, soft = sentence
     assert len(tokenized) == 16
@@ -70,11 +71,13 @@ def test_every_row_keeps_its_strongest_edge_even_when_the_rule_drops_it():
 def test_same_bucket_keeps_query_key_pairs_that_share_a_bucket_in_some_round():
     query_buckets = torch.tensor([[[0, 1, 1], [2, 2, 0]]])  # one head, two rounds, three tokens
     key_buckets = torch.tensor([[[1, 0, 3], [0, 2, 1]]])
-    assert same_bucket_mask(query_buckets, key_buckets).tolist() == [[
-        [False, True, False],  # query 0: key 1 in round 0
-        [True, True, False],   # query 1: key 0 in round 0, key 1 in round 1
-        [True, False, False],  # query 2: key 0 in round 0 (bucket 1) and in round 1 (bucket 0)
-    ]]
+    assert same_bucket_mask(query_buckets, key_buckets).tolist() == [
+        [
+            [False, True, False],  # query 0: key 1 in round 0
+            [True, True, False],  # query 1: key 0 in round 0, key 1 in round 1
+            [True, False, False],  # query 2: key 0 in round 0 (bucket 1) and in round 1 (bucket 0)
+        ]
+    ]
 
 
 def test_bucket_ids_hash_queries_and_keys_with_the_same_rotation_per_head():
@@ -90,8 +93,11 @@ def test_sweep_reports_share_kept_and_similarity_for_each_rule(bundled_model, se
     tokenized, _ = sentence
     rules = [KEEP_ALL, Pruning(rule="top_k", k=1), SameBucket(n_buckets=8, n_hashes=2)]
     progress = []
-    points = sweep(partial(run_hard, bundled_model.encoder, tokenized.input_ids, tokenized.token_type_ids), rules,
-                   lambda done, total: progress.append((done, total)))
+    points = sweep(
+        partial(run_hard, bundled_model.encoder, tokenized.input_ids, tokenized.token_type_ids),
+        rules,
+        lambda done, total: progress.append((done, total)),
+    )
     assert [point.rule for point in points] == rules and progress == [(1, 3), (2, 3), (3, 3)]
     assert points[0].share_kept == 1.0 and points[0].similarity == pytest.approx(1.0, abs=1e-6)
     assert points[1].share_kept == 1 / 16 and points[1].similarity < 0.99

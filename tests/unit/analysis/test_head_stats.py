@@ -16,14 +16,19 @@ from core.analysis.head_stats import (
 )
 
 # Tokens: [CLS] a , [SEP]
-ROLES = TokenRoles(cls=np.array([True, False, False, False]), sep=np.array([False, False, False, True]),
-                   punctuation=np.array([False, False, True, False]))
-HEAD = np.array([
-    [0.70, 0.10, 0.10, 0.10],
-    [0.20, 0.20, 0.50, 0.10],
-    [0.00, 0.60, 0.00, 0.40],
-    [0.25, 0.25, 0.25, 0.25],
-])
+ROLES = TokenRoles(
+    cls=np.array([True, False, False, False]),
+    sep=np.array([False, False, False, True]),
+    punctuation=np.array([False, False, True, False]),
+)
+HEAD = np.array(
+    [
+        [0.70, 0.10, 0.10, 0.10],
+        [0.20, 0.20, 0.50, 0.10],
+        [0.00, 0.60, 0.00, 0.40],
+        [0.25, 0.25, 0.25, 0.25],
+    ]
+)
 
 
 def smoothed_entropy(row: np.ndarray) -> float:
@@ -61,15 +66,18 @@ def statistics_of(**values) -> HeadStatistics:
     return HeadStatistics(**{name: np.array([value]) for name, value in {**defaults, **values}.items()})
 
 
-@pytest.mark.parametrize("values, pattern", [
-    (dict(to_sep=0.61), "special-token"),
-    (dict(to_cls=0.9, to_next=0.05), "special-token"),
-    (dict(to_punctuation=0.7), "special-token"),
-    (dict(to_previous=0.51), "positional"),
-    (dict(to_next=0.8), "positional"),
-    (dict(entropy=3.9), "broad"),
-    (dict(to_sep=0.6, to_next=0.5, entropy=3.8), "heterogeneous"),  # thresholds are strict
-])
+@pytest.mark.parametrize(
+    "values, pattern",
+    [
+        (dict(to_sep=0.61), "special-token"),
+        (dict(to_cls=0.9, to_next=0.05), "special-token"),
+        (dict(to_punctuation=0.7), "special-token"),
+        (dict(to_previous=0.51), "positional"),
+        (dict(to_next=0.8), "positional"),
+        (dict(entropy=3.9), "broad"),
+        (dict(to_sep=0.6, to_next=0.5, entropy=3.8), "heterogeneous"),  # thresholds are strict
+    ],
+)
 def test_head_patterns_follow_the_thresholds(values, pattern):
     assert head_patterns(statistics_of(**values)).tolist() == [pattern]
 
@@ -87,8 +95,10 @@ def test_corpus_statistics_average_the_sentences_and_report_progress(bundled_mod
     corpus = corpus_statistics(bundled_model, sentences, progress=lambda done, total: calls.append((done, total)))
     assert (corpus.analysed, corpus.offered) == (3, 3)
     assert calls == [(1, 3), (2, 3), (3, 3)]
-    each = [head_statistics(result.attentions, token_roles(result.tokenized))
-            for result in map(bundled_model.analyse, sentences)]
+    each = [
+        head_statistics(result.attentions, token_roles(result.tokenized))
+        for result in map(bundled_model.analyse, sentences)
+    ]
     assert np.allclose(corpus.mean.entropy, mean_statistics(each).entropy)
     assert np.allclose(corpus.mean.to_sep, np.mean([statistics.to_sep for statistics in each], axis=0))
     assert corpus.mean.to_sep.shape == (6, 12)

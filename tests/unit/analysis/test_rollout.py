@@ -13,10 +13,12 @@ from core.analysis.rollout import (
 )
 
 # Two layers, one head, two tokens, chosen so that Ã^1 = [[0.6, 0.4], [0.3, 0.7]] and Ã^2 = [[0.9, 0.1], [0.5, 0.5]].
-HAND = np.array([
-    [[[0.2, 0.8], [0.6, 0.4]]],
-    [[[0.8, 0.2], [1.0, 0.0]]],
-])
+HAND = np.array(
+    [
+        [[[0.2, 0.8], [0.6, 0.4]]],
+        [[[0.8, 0.2], [1.0, 0.0]]],
+    ]
+)
 
 
 def random_attentions(layers: int, heads: int, n: int, seed: int = 0) -> np.ndarray:
@@ -38,8 +40,10 @@ def test_rollout_multiplies_the_layers_upwards_and_keeps_rows_stochastic():
     assert np.allclose(rolled[0], layers[0])
     assert np.allclose(rolled[2], layers[2] @ layers[1] @ layers[0])
     assert np.allclose(rolled.sum(axis=-1), 1.0)
-    assert np.allclose(rollout(HAND)[-1], [[0.9 * 0.6 + 0.1 * 0.3, 0.9 * 0.4 + 0.1 * 0.7],
-                                           [0.5 * 0.6 + 0.5 * 0.3, 0.5 * 0.4 + 0.5 * 0.7]])
+    assert np.allclose(
+        rollout(HAND)[-1],
+        [[0.9 * 0.6 + 0.1 * 0.3, 0.9 * 0.4 + 0.1 * 0.7], [0.5 * 0.6 + 0.5 * 0.3, 0.5 * 0.4 + 0.5 * 0.7]],
+    )
 
 
 def test_flow_network_is_the_layered_graph_with_residual_attention_as_capacities():

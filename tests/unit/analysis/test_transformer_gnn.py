@@ -17,8 +17,14 @@ SENTENCE = "The animal didn't cross the street because it was too tired."
 def small_bert():
     """A random 2-layer, 4-head BERT (hidden 32) as the core encoder, and transformers' model with its weights."""
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=48, max_position_embeddings=16)
+    config = BertConfig(
+        vocab_size=50,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=48,
+        max_position_embeddings=16,
+    )
     model = BertModel(config, add_pooling_layer=False).eval()
     return Encoder(EncoderConfig.from_dict(config.to_dict()), model.state_dict()), model
 

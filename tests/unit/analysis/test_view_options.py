@@ -7,8 +7,9 @@ from core.analysis.view_options import ViewOptions, attention_view, view_positio
 SENTENCE = "Tokenization splits words."
 
 
-@pytest.mark.parametrize("options", [ViewOptions(words=words, hide_special=hide)
-                                     for words in (True, False) for hide in (True, False)])
+@pytest.mark.parametrize(
+    "options", [ViewOptions(words=words, hide_special=hide) for words in (True, False) for hide in (True, False)]
+)
 def test_a_word_stands_where_its_label_is_in_every_view(bundled_model, options):
     result = bundled_model.analyse(SENTENCE)
     labels, _ = attention_view(result.tokenized, result.attentions, options)
@@ -25,5 +26,7 @@ def test_a_word_stands_where_its_label_is_in_every_view(bundled_model, options):
 def test_a_split_word_stands_at_its_first_piece_in_token_units(bundled_model):
     tokenized = bundled_model.tokenize(SENTENCE)
     splits = next(k for k, word in enumerate(tokenized.words) if word.text == "splits")
-    assert view_position(tokenized, splits, ViewOptions(words=False, hide_special=True)) == \
-        tokenized.words[splits].tokens[0] - 1  # [CLS] hidden
+    assert (
+        view_position(tokenized, splits, ViewOptions(words=False, hide_special=True))
+        == tokenized.words[splits].tokens[0] - 1
+    )  # [CLS] hidden

@@ -52,6 +52,7 @@ def small_graph(labels=LABELS):
 
 def drawn(html: str) -> tuple[list[dict], list[dict], dict]:
     """(nodes, edges, config) as the page hands them to vis-network."""
+
     def script_value(name: str) -> str:
         return re.search(rf"const {name} = (?:new vis\.DataSet\()?(.*?)\)?;\n", html).group(1)
 
@@ -159,8 +160,11 @@ def test_arcs_of_a_long_sentence_rise_no_higher_than_the_cap_and_the_view_keeps_
     html = graph_html(attention_graph(np.full((40, 40), 1 / 40), labels), "arc")
     _, edges, options = drawn(html)
     xy = positions(html)
-    rises = [abs(curve_midpoint(xy[e["from"]], xy[e["to"]], e["smooth"]["roundness"])[1]) for e in edges
-             if e["from"] != e["to"]]
+    rises = [
+        abs(curve_midpoint(xy[e["from"]], xy[e["to"]], e["smooth"]["roundness"])[1])
+        for e in edges
+        if e["from"] != e["to"]
+    ]
     assert max(rises) <= ARC_MAX_RISE_PX * 1.05
     assert options["view"]["min_scale"] == MIN_ARC_SCALE  # the page shows the left end at this scale, not smaller
 
@@ -378,8 +382,9 @@ def test_each_tile_is_its_head_shaded_relative_to_its_own_maximum():
     for layer in range(2):
         for head in range(3):
             head_attention = attention[layer, head]
-            np.testing.assert_allclose(tile(figure, layer, head, 4), head_attention / head_attention.max(),
-                                       atol=0.5 / SHADES)  # one byte a cell
+            np.testing.assert_allclose(
+                tile(figure, layer, head, 4), head_attention / head_attention.max(), atol=0.5 / SHADES
+            )  # one byte a cell
 
 
 def test_tiles_are_separated_by_empty_cells_and_spaced_one_unit_apart():
@@ -482,8 +487,10 @@ def test_the_focus_word_is_outlined_in_the_accent_colour():
 def heatmap_cell_size(figure) -> tuple[float, float]:
     """(width, height) of one heatmap cell, in pixels."""
     layout, heatmap = figure.layout, figure.data[0]
-    return ((layout.width - layout.margin.l - layout.margin.r) / len(heatmap.x),
-            (layout.height - layout.margin.t - layout.margin.b) / len(heatmap.y))
+    return (
+        (layout.width - layout.margin.l - layout.margin.r) / len(heatmap.x),
+        (layout.height - layout.margin.t - layout.margin.b) / len(heatmap.y),
+    )
 
 
 def test_fit_heatmap_never_enlarges_the_cells_of_a_short_sentence_and_makes_room_for_its_colour_bar():

@@ -13,14 +13,20 @@ from ui.gnn import MAX_UPLOAD_BYTES, read_sentences, rule_family, rule_name
 
 def statistics(layers=2, heads=3, seed=0) -> HeadStatistics:
     rng = np.random.default_rng(seed)
-    values = {name: rng.uniform(0, 1, (layers, heads)) for name in
-              ("to_cls", "to_sep", "to_punctuation", "to_previous", "to_next", "to_self")}
+    values = {
+        name: rng.uniform(0, 1, (layers, heads))
+        for name in ("to_cls", "to_sep", "to_punctuation", "to_previous", "to_next", "to_self")
+    }
     return HeadStatistics(entropy=rng.uniform(0, 3, (layers, heads)), **values)
 
 
 def test_sweep_figure_has_one_series_per_family_sorted_by_share():
-    figure = sweep_figure(["top-k", "threshold", "top-k", "same LSH bucket"], [0.5, 0.1, 0.25, 0.3],
-                          [0.99, 0.8, 0.95, 0.9], ["top-2", "weight ≥ 0.1", "<b>top-1</b>", "bucket"])
+    figure = sweep_figure(
+        ["top-k", "threshold", "top-k", "same LSH bucket"],
+        [0.5, 0.1, 0.25, 0.3],
+        [0.99, 0.8, 0.95, 0.9],
+        ["top-2", "weight ≥ 0.1", "<b>top-1</b>", "bucket"],
+    )
     assert [trace.name for trace in figure.data] == ["top-k", "threshold", "same LSH bucket"]
     top_k = figure.data[0]
     assert list(top_k.x) == [25.0, 50.0]  # percent, ascending
@@ -73,16 +79,22 @@ def test_rule_names_and_families():
 
 def test_read_sentences_accepts_utf8_lines():
     assert read_sentences(b"The cat sat.\n\nIt was tired. It slept.\n") == [
-        "The cat sat.", "It was tired.", "It slept."]
+        "The cat sat.",
+        "It was tired.",
+        "It slept.",
+    ]
     assert read_sentences("\ufeffÉté.".encode()) == ["Été."]
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"x" * (MAX_UPLOAD_BYTES + 1), "limit"),
-    ("café".encode("latin-1"), "UTF-8"),
-    (b"\n \n", "no sentences"),
-    (b"ab\x00cd", "binary"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"x" * (MAX_UPLOAD_BYTES + 1), "limit"),
+        ("café".encode("latin-1"), "UTF-8"),
+        (b"\n \n", "no sentences"),
+        (b"ab\x00cd", "binary"),
+    ],
+)
 def test_read_sentences_rejects_bad_files_with_a_message(data, message):
     with pytest.raises(ValueError, match=message):
         read_sentences(data)

@@ -41,8 +41,24 @@ from figures.lsh_figures import (
     toy_figure,
 )
 
-LABELS = ["[CLS]", "the", "animal", "didn", "'", "t", "cross", "the", "street", "because", "it", "was", "too",
-          "tired", ".", "[SEP]"]
+LABELS = [
+    "[CLS]",
+    "the",
+    "animal",
+    "didn",
+    "'",
+    "t",
+    "cross",
+    "the",
+    "street",
+    "because",
+    "it",
+    "was",
+    "too",
+    "tired",
+    ".",
+    "[SEP]",
+]
 HOSTILE = ["<img src=x onerror=alert(1)>", "<b>bold</b>", "a & b", "</script>"]
 
 
@@ -123,12 +139,14 @@ def test_sorted_view_shows_the_sorted_tokens_the_chunks_and_the_followed_window(
 
 def test_narrow_chunks_get_their_number_alone_and_narrower_ones_none():
     order = np.tile(np.arange(130), (1, 1))
-    figure = sorted_chunks_figure([f"w{i}" for i in range(130)], order, np.zeros((1, 130), dtype=int),
-                                  np.arange(130).reshape(1, 130) // 4)  # 33 chunks of ~32 px
+    figure = sorted_chunks_figure(
+        [f"w{i}" for i in range(130)], order, np.zeros((1, 130), dtype=int), np.arange(130).reshape(1, 130) // 4
+    )  # 33 chunks of ~32 px
     assert [a.text.strip() for a in figure.layout.annotations] == [str(chunk) for chunk in range(33)]
     order = np.tile(np.arange(200), (2, 1))
-    figure = sorted_chunks_figure([f"w{i}" for i in range(200)], order, np.zeros((2, 200), dtype=int),
-                                  np.arange(400).reshape(2, 200) // 2)  # 200 chunks of ~10 px
+    figure = sorted_chunks_figure(
+        [f"w{i}" for i in range(200)], order, np.zeros((2, 200), dtype=int), np.arange(400).reshape(2, 200) // 2
+    )  # 200 chunks of ~10 px
     assert not figure.layout.annotations and figure.data[0].texttemplate is None
 
 
@@ -156,8 +174,9 @@ def test_difference_figure_is_lsh_minus_full_on_a_symmetric_scale(hashing):
 @pytest.mark.parametrize("length", [4, 16, 130])
 def test_the_difference_colour_bar_title_fits_the_figure(hashing, length, text_scale):
     full = np.full((length, length), 1 / length)
-    figure = difference_figure(full, full[::-1] * 0.5 + 0.5 / length, [f"w{i}" for i in range(length)],
-                               text_scale=text_scale)
+    figure = difference_figure(
+        full, full[::-1] * 0.5 + 0.5 / length, [f"w{i}" for i in range(length)], text_scale=text_scale
+    )
     title = figure.data[0].colorbar.title.text
     assert title == "LSH − full (attention weight)"
     assert figure.layout.margin.l + len(title) * GLYPH_WIDTH * figure.layout.font.size <= figure.layout.width
@@ -171,8 +190,10 @@ def test_full_and_lsh_heatmaps_share_one_scale(hashing):
 def cell_px(figure) -> tuple[float, float]:
     """(width, height) of one heatmap cell, in pixels."""
     layout, heatmap = figure.layout, figure.data[0]
-    return ((layout.width - layout.margin.l - layout.margin.r) / len(heatmap.x),
-            (layout.height - layout.margin.t - layout.margin.b) / len(heatmap.y))
+    return (
+        (layout.width - layout.margin.l - layout.margin.r) / len(heatmap.x),
+        (layout.height - layout.margin.t - layout.margin.b) / len(heatmap.y),
+    )
 
 
 @pytest.mark.parametrize("text_scale", [1.0, 1.25])
@@ -199,8 +220,12 @@ def test_a_long_text_s_heatmap_takes_the_page_s_width_and_keeps_a_label_a_line_a
     assert shown == labels[::step] and list(figure.layout.xaxis.ticktext) == shown
     assert step * height >= 1.2 * figure.layout.yaxis.tickfont.size  # labels a line apart, none overlapping
     assert (step - 1) * height < 1.2 * figure.layout.yaxis.tickfont.size  # and no fewer than that allows
-    assert figure.layout.height > attention_pair_figures(attention[:16, :16], attention[:16, :16], labels[:16],
-                                                         text_scale=text_scale)[0].layout.height  # taller
+    assert (
+        figure.layout.height
+        > attention_pair_figures(attention[:16, :16], attention[:16, :16], labels[:16], text_scale=text_scale)[
+            0
+        ].layout.height
+    )  # taller
 
 
 def test_focus_figure_compares_one_row_and_keeps_repeated_tokens_apart(hashing):
@@ -228,28 +253,36 @@ def every_font_size(figure) -> list[float]:
     return sizes
 
 
-@pytest.mark.parametrize("build", ["buckets", "sorted", "sizes", "focus", "pair", "difference", "quality", "toy",
-                                   "collision", "time", "memory"])
+@pytest.mark.parametrize(
+    "build",
+    ["buckets", "sorted", "sizes", "focus", "pair", "difference", "quality", "toy", "collision", "time", "memory"],
+)
 def test_presentation_mode_draws_every_text_of_a_figure_larger(hashing, build):
     config = LSHConfig(n_buckets=4, n_hashes=2, seed=2)
     rotations = toy_rotations(config)
     points = [QualityPoint(b, r, 0.5, 0.6, 0.1 * r) for b in (4, 8) for r in (1, 2)]
     builders = {
         "buckets": lambda scale: buckets_figure(LABELS, hashing.buckets, 4, text_scale=scale),
-        "sorted": lambda scale: sorted_chunks_figure(LABELS, hashing.order, hashing.buckets, hashing.chunks,
-                                                     text_scale=scale),
+        "sorted": lambda scale: sorted_chunks_figure(
+            LABELS, hashing.order, hashing.buckets, hashing.chunks, text_scale=scale
+        ),
         "sizes": lambda scale: bucket_sizes_figure(hashing.sizes(), 4, text_scale=scale),
         "focus": lambda scale: focus_figure(LABELS, hashing.full[0], hashing.lsh[0], 0, text_scale=scale),
         "pair": lambda scale: attention_pair_figures(hashing.full, hashing.lsh, LABELS, text_scale=scale)[0],
         "difference": lambda scale: difference_figure(hashing.full, hashing.lsh, LABELS, text_scale=scale),
         "quality": lambda scale: quality_figure(points, 1, text_scale=scale),
-        "toy": lambda scale: toy_figure(toy_points(5), toy_buckets(toy_points(5), rotations, config),
-                                        toy_sectors(rotations, config), toy_directions(rotations), text_scale=scale),
-        "collision": lambda scale: collision_figure(np.array([0, 90]), np.array([1, 0.5]), None, 1,
-                                                    text_scale=scale),
+        "toy": lambda scale: toy_figure(
+            toy_points(5),
+            toy_buckets(toy_points(5), rotations, config),
+            toy_sectors(rotations, config),
+            toy_directions(rotations),
+            text_scale=scale,
+        ),
+        "collision": lambda scale: collision_figure(np.array([0, 90]), np.array([1, 0.5]), None, 1, text_scale=scale),
         "time": lambda scale: scaling_time_figure(ROWS, 1800.0, text_scale=scale),
-        "memory": lambda scale: scaling_memory_figure(ROWS, 4096, budget_mib=64, budget_lengths=(2900.0, 1e4),
-                                                      text_scale=scale),
+        "memory": lambda scale: scaling_memory_figure(
+            ROWS, 4096, budget_mib=64, budget_lengths=(2900.0, 1e4), text_scale=scale
+        ),
     }
     usual, presenting = every_font_size(builders[build](1.0)), every_font_size(builders[build](1.25))
     assert len(usual) == len(presenting) >= 1

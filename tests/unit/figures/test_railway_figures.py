@@ -130,17 +130,28 @@ def test_labels_that_cannot_be_placed_clear_are_left_out_the_smallest_stations_f
 def overlapping_labels(network, positions, names, sizes, km_per_px, font_px) -> list[tuple[str, str]]:
     """Pairs of names whose boxes overlap (None positions: left out)."""
     directions = dict(LABEL_POSITIONS)
-    boxes = {n: _label_box(x, y, directions[p], len(n), s / 2 * km_per_px, km_per_px, font_px)
-             for (x, y), p, n, s in zip(network.coordinates(), positions, names, sizes, strict=True) if p}
-    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes.items(), 2)
-            if min(box_a[2], box_b[2]) > max(box_a[0], box_b[0]) and min(box_a[3], box_b[3]) > max(box_a[1], box_b[1])]
+    boxes = {
+        n: _label_box(x, y, directions[p], len(n), s / 2 * km_per_px, km_per_px, font_px)
+        for (x, y), p, n, s in zip(network.coordinates(), positions, names, sizes, strict=True)
+        if p
+    }
+    return [
+        (a, b)
+        for (a, box_a), (b, box_b) in itertools.combinations(boxes.items(), 2)
+        if min(box_a[2], box_b[2]) > max(box_a[0], box_b[0]) and min(box_a[3], box_b[3]) > max(box_a[1], box_b[1])
+    ]
 
 
 @pytest.mark.parametrize("text_scale", [1.0, PRESENTING])
-@pytest.mark.parametrize(("which", "width_px"), [
-    ("tokyo", MAP_WIDTH_PX), ("tokyo", PRESENTING_MAP_WIDTH_PX), ("tokyo", 420),  # a tall loop, narrower maps
-    ("hostile", 800),  # a small square network with names of up to 28 characters: two side by side need 650 px
-])
+@pytest.mark.parametrize(
+    ("which", "width_px"),
+    [
+        ("tokyo", MAP_WIDTH_PX),
+        ("tokyo", PRESENTING_MAP_WIDTH_PX),
+        ("tokyo", 420),  # a tall loop, narrower maps
+        ("hostile", 800),  # a small square network with names of up to 28 characters: two side by side need 650 px
+    ],
+)
 def test_no_two_labels_overlap_and_all_fit_inside_the_map(tokyo, hostile, which, width_px, text_scale):
     network = {"tokyo": tokyo, "hostile": hostile}[which]
     names = [station.name_en for station in network.stations]
@@ -153,8 +164,13 @@ def test_no_two_labels_overlap_and_all_fit_inside_the_map(tokyo, hostile, which,
     assert (y_range[1] - y_range[0]) / km_per_px <= plot_h * 1.01
     assert overlapping_labels(network, positions, names, sizes, km_per_px, font_px) == []
     directions = dict(LABEL_POSITIONS)
-    boxes = np.array([_label_box(x, y, directions[p], len(n), s / 2 * km_per_px, km_per_px, font_px)
-                      for (x, y), p, n, s in zip(network.coordinates(), positions, names, sizes, strict=True) if p])
+    boxes = np.array(
+        [
+            _label_box(x, y, directions[p], len(n), s / 2 * km_per_px, km_per_px, font_px)
+            for (x, y), p, n, s in zip(network.coordinates(), positions, names, sizes, strict=True)
+            if p
+        ]
+    )
     assert boxes[:, 0].min() >= x_range[0] and boxes[:, 2].max() <= x_range[1]
     assert boxes[:, 1].min() >= y_range[0] and boxes[:, 3].max() <= y_range[1]
 
@@ -164,11 +180,11 @@ def test_every_bundled_station_is_named_on_the_narrowest_map_the_page_expects(to
     names = [station.name_en for station in tokyo.stations]
     world = simulate_world(tokyo, seed=0, days=200)  # the page's default world: markers sized by each day's boardings
     for day in world.days_split.test_days[:12]:
-        map_ = congestion_map(tokyo, np.zeros(len(names)), boardings=world.demand.boardings[day], width_px=width_px,
-                              text_scale=text_scale)
+        map_ = congestion_map(
+            tokyo, np.zeros(len(names)), boardings=world.demand.boardings[day], width_px=width_px, text_scale=text_scale
+        )
         assert list(stations_of(map_).text) == names, day
-    field = receptive_field_map(tokyo, np.zeros(len(names), dtype=int), 0, 0, width_px=width_px,
-                                text_scale=text_scale)
+    field = receptive_field_map(tokyo, np.zeros(len(names), dtype=int), 0, 0, width_px=width_px, text_scale=text_scale)
     assert sum(name != "" for trace in field.data if trace.mode == "markers+text" for name in trace.text) == len(names)
 
 
@@ -279,8 +295,9 @@ def test_the_spread_has_one_panel_per_layer_and_unreached_stations_hollow(tokyo)
 
 def test_an_embedding_figure_has_one_trace_per_group_with_escaped_labels():
     points = np.arange(8.0).reshape(4, 2)
-    figure = embedding_figure(points, ["a", "b", "a", INTERCHANGE], labels={1: HOSTILE},
-                              edges=np.array([[0, 1], [1, 0]]))
+    figure = embedding_figure(
+        points, ["a", "b", "a", INTERCHANGE], labels={1: HOSTILE}, edges=np.array([[0, 1], [1, 0]])
+    )
     assert [trace.name for trace in figure.data] == [None, "a", "b", INTERCHANGE]
     assert figure.data[2].text == ("&lt;img src=x onerror=alert(1)&gt;",)
     assert figure.data[3].marker.color == "#343a40"
@@ -309,13 +326,20 @@ def test_an_embedding_figure_keeps_its_legend_above_and_the_axis_titles_below_an
 
 EVALUATIONS = ("held-out days", "held-out stations", "topology change", "control")
 SCORES = {
-    ("gcn", "held-out days"): (0.70, 16.0), ("gcn", "held-out stations"): (0.58, 17.0),
-    ("gcn", "topology change"): (0.56, 18.0), ("gcn", "control"): (-0.98, 21.0),
-    ("gcn_skip", "held-out days"): (0.80, 12.0), ("gcn_skip", "held-out stations"): (0.60, 18.0),
-    ("gcn_skip", "topology change"): (0.55, 17.0), ("gcn_skip", "control"): (0.97, 3.0),
-    ("mlp", "held-out days"): (0.27, 24.0), ("mlp", "held-out stations"): (0.10, 27.0),
-    ("mlp", "topology change"): (0.23, 22.0), ("mlp", "control"): (0.98, 2.0),
-    ("ridge", "held-out days"): (0.97, 5.0), ("ridge", "topology change"): (0.54, 14.0),
+    ("gcn", "held-out days"): (0.70, 16.0),
+    ("gcn", "held-out stations"): (0.58, 17.0),
+    ("gcn", "topology change"): (0.56, 18.0),
+    ("gcn", "control"): (-0.98, 21.0),
+    ("gcn_skip", "held-out days"): (0.80, 12.0),
+    ("gcn_skip", "held-out stations"): (0.60, 18.0),
+    ("gcn_skip", "topology change"): (0.55, 17.0),
+    ("gcn_skip", "control"): (0.97, 3.0),
+    ("mlp", "held-out days"): (0.27, 24.0),
+    ("mlp", "held-out stations"): (0.10, 27.0),
+    ("mlp", "topology change"): (0.23, 22.0),
+    ("mlp", "control"): (0.98, 2.0),
+    ("ridge", "held-out days"): (0.97, 5.0),
+    ("ridge", "topology change"): (0.54, 14.0),
 }
 
 
@@ -367,9 +391,11 @@ def test_markdown_from_users_is_shown_literally():
 
 
 def test_loss_curves_have_a_solid_test_and_a_dotted_train_line_per_model_and_panel():
-    history = {(kind, evaluation): [(10, 0.5, 0.6), (20, 0.2, 0.3)]
-               for kind in ("gcn", "gcn_skip", "mlp") for evaluation in ("held-out days", "held-out stations",
-                                                                        "control")}
+    history = {
+        (kind, evaluation): [(10, 0.5, 0.6), (20, 0.2, 0.3)]
+        for kind in ("gcn", "gcn_skip", "mlp")
+        for evaluation in ("held-out days", "held-out stations", "control")
+    }
     figure = loss_figure(history, epochs=20)
     assert len(figure.data) == 18
     assert [trace.line.dash for trace in figure.data[:2]] == [None, "dot"]
@@ -390,8 +416,9 @@ def test_the_loss_legend_sits_in_the_top_margin_above_the_panel_titles(text_scal
 
 
 def test_the_change_chart_puts_the_biggest_true_change_on_top():
-    figure = change_figure(["A", "B", "<C>"], np.array([1.0, -9.0, 4.0]), {"gcn_skip": np.array([0.5, -2.0, 3.0])},
-                           top=2)
+    figure = change_figure(
+        ["A", "B", "<C>"], np.array([1.0, -9.0, 4.0]), {"gcn_skip": np.array([0.5, -2.0, 3.0])}, top=2
+    )
     truth, model = figure.data
     assert model.name == "GCN + skip"
     assert list(truth.y) == ["&lt;C&gt;", "B"]  # plotly draws the last category on top

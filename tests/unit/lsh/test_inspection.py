@@ -131,8 +131,9 @@ def test_quality_sweep_visits_every_setting_in_order_and_averages_seeds():
 
 def test_synthetic_queries_have_the_announced_structure():
     duplicates = synthetic_queries("duplicates", 64, d=16, seed=2)
-    assert duplicates.shape == (64, 16) and torch.allclose(duplicates.norm(dim=-1), torch.tensor(SYNTHETIC_NORM,
-                                                                                                  dtype=torch.float64))
+    assert duplicates.shape == (64, 16) and torch.allclose(
+        duplicates.norm(dim=-1), torch.tensor(SYNTHETIC_NORM, dtype=torch.float64)
+    )
     cosines = duplicates @ duplicates.T / SYNTHETIC_NORM**2
     cosines.fill_diagonal_(-2)
     assert torch.allclose(cosines.max(dim=-1).values, torch.ones(64, dtype=torch.float64))  # a copy each

@@ -35,10 +35,18 @@ def reformer_layer(config: LSHConfig, dtype: torch.dtype) -> LSHSelfAttention:
     """transformers' LSH layer with the same settings: one chunk of look-back, none ahead, no dropout, eval mode."""
     torch.manual_seed(0)  # the projection weights
     settings = ReformerConfig(
-        hidden_size=HEADS * D_HEAD, num_attention_heads=HEADS, attention_head_size=D_HEAD, attn_layers=["lsh"],
+        hidden_size=HEADS * D_HEAD,
+        num_attention_heads=HEADS,
+        attention_head_size=D_HEAD,
+        attn_layers=["lsh"],
         num_buckets=config.n_buckets if isinstance(config.n_buckets, int) else list(config.n_buckets),
-        num_hashes=config.n_hashes, lsh_attn_chunk_length=config.chunk_length, lsh_num_chunks_before=1,
-        lsh_num_chunks_after=0, is_decoder=config.causal, hash_seed=config.seed, lsh_attention_probs_dropout_prob=0.0,
+        num_hashes=config.n_hashes,
+        lsh_attn_chunk_length=config.chunk_length,
+        lsh_num_chunks_before=1,
+        lsh_num_chunks_after=0,
+        is_decoder=config.causal,
+        hash_seed=config.seed,
+        lsh_attention_probs_dropout_prob=0.0,
     )
     return LSHSelfAttention(settings).to(dtype).eval()
 
@@ -205,8 +213,9 @@ def test_equals_transformers_hashing_with_the_same_seed_in_float64(causal, n_has
         expected = layer(hidden)  # HF draws its own rotations from hash_seed
 
     assert torch.equal(hf_buckets(buckets, config), expected.buckets.flatten(-2))
-    assert torch.allclose(merge_heads(lsh_attention(qk, values, buckets, config)), expected.hidden_states,
-                          atol=1e-12, rtol=0)
+    assert torch.allclose(
+        merge_heads(lsh_attention(qk, values, buckets, config)), expected.hidden_states, atol=1e-12, rtol=0
+    )
 
 
 # --- the definition, the dense kernel, causality ------------------------------------------------------------
@@ -246,15 +255,17 @@ def test_causal_output_at_t_does_not_change_when_later_inputs_change(length):
     buckets = hashed(qk, config)
     t = length // 2
     later_qk, later_values = qk.clone(), values.clone()
-    later_qk[t + 1:], later_values[t + 1:] = random_head(length - t - 1, seed=9)
+    later_qk[t + 1 :], later_values[t + 1 :] = random_head(length - t - 1, seed=9)
 
     before = lsh_attention(qk, values, buckets, config)
     after = lsh_attention(later_qk, later_values, buckets, config)
     assert torch.equal(after[: t + 1], before[: t + 1])
 
     bidirectional = LSHConfig(n_buckets=4, n_hashes=2, chunk_length=8)  # the control: without the mask they change
-    assert not torch.allclose(lsh_attention(later_qk, later_values, buckets, bidirectional)[: t + 1],
-                              lsh_attention(qk, values, buckets, bidirectional)[: t + 1])
+    assert not torch.allclose(
+        lsh_attention(later_qk, later_values, buckets, bidirectional)[: t + 1],
+        lsh_attention(qk, values, buckets, bidirectional)[: t + 1],
+    )
 
 
 # --- the effective dense matrix and the quality measures ----------------------------------------------------

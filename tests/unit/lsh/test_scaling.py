@@ -77,8 +77,11 @@ def test_the_shipped_table_reads_as_bench_lsh_summarised_it():
 
 
 def test_the_crossover_of_table_rows_skips_a_length_where_a_kernel_did_not_run():
-    rows = [{"length": 100, "full_ms": 1.0, "lsh_ms": 2.0}, {"length": 200, "full_ms": None, "lsh_ms": 3.0},
-            {"length": 400, "full_ms": 4.0, "lsh_ms": 2.0}]
+    rows = [
+        {"length": 100, "full_ms": 1.0, "lsh_ms": 2.0},
+        {"length": 200, "full_ms": None, "lsh_ms": 3.0},
+        {"length": 400, "full_ms": 4.0, "lsh_ms": 2.0},
+    ]
     assert [speed_up(row) for row in rows] == [0.5, None, 2.0]
     assert time_crossover(rows) == pytest.approx(200)  # log-log between 100 and 400
     assert time_crossover(rows[:2]) is None

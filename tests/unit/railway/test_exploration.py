@@ -100,7 +100,8 @@ def test_karate_club_edges_come_out_in_both_directions():
     nodes, edge_index = networkx_edge_index(graph)
     assert nodes == list(range(34)) and edge_index.shape == (2, 2 * graph.number_of_edges())
     assert {(int(u), int(v)) for u, v in edge_index.T} == {(u, v) for u, v in graph.edges} | {
-        (v, u) for u, v in graph.edges}
+        (v, u) for u, v in graph.edges
+    }
 
 
 def test_the_busiest_closable_link_keeps_the_network_connected(tokyo):
@@ -109,8 +110,9 @@ def test_the_busiest_closable_link_keeps_the_network_connected(tokyo):
     graph = tokyo.to_networkx()
     graph.remove_edge(*link)
     assert nx.is_connected(graph)
-    line = load_network(b"id,name_en,x,y,daily_boardings\nA,A,0,0,1\nB,B,1,0,1\nC,C,2,0,1\n",
-                        b"source,target,km\nA,B,1\nB,C,1\n")
+    line = load_network(
+        b"id,name_en,x,y,daily_boardings\nA,A,0,0,1\nB,B,1,0,1\nC,C,2,0,1\n", b"source,target,km\nA,B,1\nB,C,1\n"
+    )
     assert non_bridge_links(line) == [] and busiest_closable_link(line) is None
 
 

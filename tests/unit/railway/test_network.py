@@ -122,7 +122,7 @@ def test_small_network_fields_blank_rows_and_optional_columns() -> None:
 
 
 def test_markup_in_names_is_kept_as_text_for_the_renderer_to_escape() -> None:
-    network = load(STATIONS.replace("Alpha", '"<script>alert(\'x\')</script>"'))
+    network = load(STATIONS.replace("Alpha", "\"<script>alert('x')</script>\""))
     assert network.stations[0].name_en == "<script>alert('x')</script>"
 
 

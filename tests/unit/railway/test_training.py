@@ -138,8 +138,10 @@ def test_the_experiment_scores_every_model_where_it_applies(
 def test_the_evaluations_state_the_shares_the_splits_hold_out() -> None:
     split = held_out_days(400, 37, np.random.default_rng(0))
     trained_share = len(split.train_days) / 400
-    assert f"Trained on {fraction_text(trained_share)} of the days" in EVALUATIONS["held-out days"].question == (
-        "Trained on ¾ of the days, tested on the other days, every station."
+    assert (
+        f"Trained on {fraction_text(trained_share)} of the days"
+        in EVALUATIONS["held-out days"].question
+        == ("Trained on ¾ of the days, tested on the other days, every station.")
     )
     assert "¼ of the stations" in EVALUATIONS["held-out stations"].question
 

@@ -17,7 +17,7 @@ def test_equals_transformers_eager_attention_with_padding(tokens, heads, d_head,
     torch.manual_seed(tokens * heads)
     queries, keys, values = (torch.randn(2, heads, tokens, d_head, dtype=dtype) for _ in range(3))
     padding = torch.ones(2, tokens, dtype=torch.long)
-    padding[1, tokens // 2 + 1:] = 0  # the second input is shorter
+    padding[1, tokens // 2 + 1 :] = 0  # the second input is shorter
     mask = additive_mask(padding, dtype)
 
     outputs, probabilities = scaled_dot_product_attention(queries, keys, values, mask)
@@ -40,7 +40,7 @@ def test_matches_the_formula_softmax_of_scaled_scores():
     torch.manual_seed(1)
     queries, keys, values = (torch.randn(6, 8, dtype=torch.float64) for _ in range(3))
     outputs, probabilities = scaled_dot_product_attention(queries, keys, values)
-    scores = queries @ keys.T / 8 ** 0.5
+    scores = queries @ keys.T / 8**0.5
     expected = torch.exp(scores) / torch.exp(scores).sum(-1, keepdim=True)
     assert torch.allclose(probabilities, expected, atol=1e-14)
     assert torch.allclose(outputs, expected @ values, atol=1e-14)

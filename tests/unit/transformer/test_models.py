@@ -16,12 +16,15 @@ def test_bundled_model_loads_offline_on_the_core_encoder(bundled_model):
     assert bundled_model.max_tokens == 512
 
 
-@pytest.mark.parametrize("name, message", [
-    ("no-such-org/no-such-model", "bundled model"),
-    ("../../etc/passwd", "not a model name"),
-    ("bad name with spaces", "not a model name"),
-    ("<script>alert(1)</script>", "not a model name"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("no-such-org/no-such-model", "bundled model"),
+        ("../../etc/passwd", "not a model name"),
+        ("bad name with spaces", "not a model name"),
+        ("<script>alert(1)</script>", "not a model name"),
+    ],
+)
 def test_unusable_names_give_a_clear_message(name, message):
     with pytest.raises(ModelLoadError, match=message):
         load_model(name)
@@ -52,8 +55,14 @@ def test_local_folders_can_be_refused_when_hosted(bundled_model):
 
 
 def test_an_architecture_the_core_lacks_falls_back_to_transformers_with_a_note(tmp_path, bundled_model):
-    config = AlbertConfig(vocab_size=30522, embedding_size=16, hidden_size=32, num_hidden_layers=2,
-                          num_attention_heads=4, intermediate_size=64)
+    config = AlbertConfig(
+        vocab_size=30522,
+        embedding_size=16,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+    )
     torch.manual_seed(0)
     AutoModel.from_config(config).save_pretrained(tmp_path, safe_serialization=True)
     tokenizer_files_into(tmp_path, bundled_model.folder)

@@ -41,22 +41,25 @@ def test_sentence_pair_marks_both_sentences(bundled_model):
     assert tokenized.token_type_ids[start:] == (1,) * (len(tokenized) - start)
     second = [word for word in tokenized.words if word.sentence == 1]
     assert [word.text for word in second] == ["Second", "one", "."]
-    assert "Second one."[second[0].span[0]:second[0].span[1]] == "Second"
+    assert "Second one."[second[0].span[0] : second[0].span[1]] == "Second"
 
 
-@pytest.mark.parametrize("text", [
-    "私は今日東京に行く",
-    "Café naïve e\u0301 façade",
-    "🎉 emoji 👩‍👩‍👧 family",
-    "<img src=x onerror=alert(1)> <script>alert(1)</script>",
-    "tab\there\u200bzero-width\u00a0nbsp",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "私は今日東京に行く",
+        "Café naïve e\u0301 façade",
+        "🎉 emoji 👩‍👩‍👧 family",
+        "<img src=x onerror=alert(1)> <script>alert(1)</script>",
+        "tab\there\u200bzero-width\u00a0nbsp",
+    ],
+)
 def test_odd_text_gives_sensible_tokens_and_spans(bundled_model, text):
     tokenized = bundled_model.tokenize(text)
     assert len(tokenized) >= 3
     for word in tokenized.words:
         if not word.special:
-            assert word.text == text[word.span[0]:word.span[1]]
+            assert word.text == text[word.span[0] : word.span[1]]
             assert word.text.strip()
 
 
@@ -80,8 +83,22 @@ def test_long_text_is_truncated_to_the_model_limit_and_flagged(bundled_model):
 
 def test_words_follow_the_typed_words_across_inner_apostrophes_and_hyphens(bundled_model):
     tokenized = bundled_model.tokenize("The animal didn't cross the well-known street, because it's late.")
-    assert tokenized.word_labels == ["[CLS]", "The", "animal", "didn't", "cross", "the", "well-known", "street", ",",
-                                     "because", "it's", "late", ".", "[SEP]"]
+    assert tokenized.word_labels == [
+        "[CLS]",
+        "The",
+        "animal",
+        "didn't",
+        "cross",
+        "the",
+        "well-known",
+        "street",
+        ",",
+        "because",
+        "it's",
+        "late",
+        ".",
+        "[SEP]",
+    ]
     didnt = tokenized.words[3]
     assert [tokenized.tokens[i] for i in didnt.tokens] == ["didn", "'", "t"]
     assert tokenized.text[slice(*didnt.span)] == "didn't"
