@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 
 from core.transformer.models import BUNDLED_MODEL
+from core.translation.attention_model import TRANSLATOR_NAME
 from ui.bound_widgets import always_drawn
 from ui.examples import EXAMPLES, example_for
 from ui.presentation import presenting
@@ -15,7 +16,14 @@ PRESENTATION_CSS = (ROOT / "ui" / "presentation.css").read_text(encoding="utf-8"
 EXAMPLE_TITLES = [example["title"] for example in EXAMPLES]
 SHORT_TITLES = {example["title"]: example["short"] for example in EXAMPLES}  # presentation mode: one row of pills
 OTHER_MODEL = "Other (type a Hub id)…"
-MODEL_CHOICES = [BUNDLED_MODEL, "bert-base-uncased", "distilbert-base-uncased", "roberta-base", OTHER_MODEL]
+MODEL_CHOICES = [
+    BUNDLED_MODEL,
+    TRANSLATOR_NAME,
+    "bert-base-uncased",
+    "distilbert-base-uncased",
+    "roberta-base",
+    OTHER_MODEL,
+]
 
 # One torch thread: sessions run as threads of one process, and on small shared CPUs a second intra-op thread makes
 # small matrix work wait for a busy core (up to ten times slower in bench/gcn.py and bench/lsh.py).
@@ -77,7 +85,8 @@ with st.sidebar:
         MODEL_CHOICES,
         key="model_choice",
         bind="query-params",
-        help="The bundled MiniLM (6 layers × 12 heads) runs offline; the others are fetched from "
+        help="The bundled MiniLM (6 layers × 12 heads) and the small Transformer trained in this app (Japanese → "
+        "English) run offline; the others are fetched from "
         "the Hugging Face Hub when the machine is online.",
     )
     with always_drawn():  # the toggle below keeps its place
@@ -98,9 +107,11 @@ with st.sidebar:
 # the first script run in its legacy multipage mode, which gives the sidebar widgets other ids and drops the
 # first change a user makes.
 stations = st.Page(str(ROOT / "app_pages" / "stations.py"), title="Station congestion (GCN)", icon="🚉")
+translator = st.Page(str(ROOT / "app_pages" / "translator.py"), title="Small Transformer, trained here", icon="🗼")
 page = st.navigation(
     [
         st.Page(str(ROOT / "app_pages" / "attention.py"), title="Attention as a graph", icon="🕸️", default=True),
+        translator,
         stations,
         st.Page(str(ROOT / "app_pages" / "lsh.py"), title="Reformer: LSH buckets", icon="🪣"),
         st.Page(str(ROOT / "app_pages" / "gnn.py"), title="Transformer = GNN", icon="🔗"),
@@ -109,7 +120,7 @@ page = st.navigation(
 with always_drawn():  # presenting or not: the page's widgets keep their place
     if presenting():
         st.html(f"<style>{PRESENTATION_CSS}</style>")
-        if page.url_path != stations.url_path:  # the other pages all read the sentence: examples one click away
+        if page.url_path not in (stations.url_path, translator.url_path):  # pages that read the sidebar sentence
             st.pills(
                 "Examples",
                 EXAMPLE_TITLES,

@@ -15,7 +15,7 @@ from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from figures.theme import figure_config
 from ui.analysis import current_analysis
-from ui.bound_widgets import always_drawn, clamp
+from ui.bound_widgets import always_drawn, clamp, count_slider
 from ui.examples import example_for
 from ui.overview import select_clicked_head
 from ui.presentation import presenting, text_scale
@@ -229,7 +229,7 @@ left, right = st.columns([5, 7], gap="medium")
 with left:  # the overview, then every control that shapes the views
     overview_slot = st.container()
     with st.container(horizontal=True):
-        layer = st.slider("Layer", 1, layers, key="layer", bind="query-params")
+        layer = count_slider("Layer", layers, key="layer", bind="query-params")
         head = st.select_slider(
             "Head",
             ["mean", *range(1, heads + 1)],

@@ -37,7 +37,7 @@ from figures.gnn_figures import (
 )
 from figures.theme import figure_config
 from ui.analysis import cached_model, current_analysis
-from ui.bound_widgets import clamp
+from ui.bound_widgets import clamp, count_slider
 from ui.gnn import (
     MAX_UPLOAD_BYTES,
     cached_flow,
@@ -106,7 +106,7 @@ def message_passing(result: AttentionResult, model: AttentionModel, scale: float
     adjacency; returns the layer."""
     encoder, labels = model.encoder, result.tokenized.token_labels
     layers, heads, n = result.num_layers, result.num_heads, len(result.tokenized)
-    layer = st.slider("Layer", 1, layers, min(2, layers), key="gnn_layer", bind="query-params")
+    layer = count_slider("Layer", layers, key="gnn_layer", bind="query-params", value=min(2, layers))
     graphs = attention_graphs(encoder, layer - 1, result.hidden_states[layer - 1])
     passing = layer_as_message_passing(encoder, graphs)
     st.metric(
@@ -122,7 +122,7 @@ def message_passing(result: AttentionResult, model: AttentionModel, scale: float
         f"{encoder.config.hidden_size}-dimensional features. The outputs agree to float32 "
         "round-off: the layer *is* the message passing."
     )
-    head = st.slider("Head whose adjacency is shown", 1, heads, 1, key="gnn_head", bind="query-params")
+    head = count_slider("Head whose adjacency is shown", heads, key="gnn_head", bind="query-params", value=1)
     adjacency = heatmap_figure(
         graphs.attention[head - 1].numpy(),
         labels,
@@ -473,6 +473,14 @@ if result is None:
     st.stop()
 # The model current_analysis ran (the bundled one if the choice failed).
 model = cached_model(result.model)
+if not isinstance(model, AttentionModel):
+    st.info(
+        f"This page recomputes the layers of a BERT-family encoder; {model.name} is an encoder–decoder with a page "
+        "of its own. Choose the bundled model in the sidebar to read on.",
+        icon="ℹ️",
+    )
+    st.page_link("app_pages/translator.py", label="The small Transformer's page", icon="🗼")
+    st.stop()
 clamp("gnn_layer", result.num_layers)  # a smaller model than the last one
 clamp("gnn_head", result.num_heads)
 config = figure_config(st.session_state.get("image_format", "png"), "transformer-gnn")

@@ -48,7 +48,7 @@ from figures.lsh_figures import (
 )
 from figures.theme import figure_config
 from ui.analysis import current_analysis
-from ui.bound_widgets import always_drawn
+from ui.bound_widgets import always_drawn, count_slider
 from ui.lsh import (
     follow_shared_head,
     head_hashing,
@@ -102,8 +102,8 @@ def head_controls(result: AttentionResult, with_hash: bool = True) -> tuple[int,
     ui.lsh.share_head)."""
     layers, heads = result.num_layers, result.num_heads
     follow_shared_head(layers, heads)
-    layer = st.slider("Layer", 1, layers, key="lsh_layer", bind="query-params", width=170)
-    head = st.slider("Head", 1, heads, key="lsh_head", bind="query-params", width=210)
+    layer = count_slider("Layer", layers, key="lsh_layer", bind="query-params", width=170)
+    head = count_slider("Head", heads, key="lsh_head", bind="query-params", width=210)
     share_head(layer, head)
     if with_hash:
         n_buckets = st.select_slider(

@@ -6,5 +6,6 @@
 - ``core.gnn``: the graph convolution of the chapter's eq. 2.1.
 - ``core.lsh``: Reformer's LSH attention, what one hashed head shows, and how full and LSH attention scale.
 - ``core.railway``: the railway network, the congestion simulator, the congestion models and their training.
+- ``core.translation``: a small encoder–decoder Transformer trained here, Japanese → English (``core.translate``).
 - ``core.export``: the command line ``python -m core.export "TEXT"``, attention as JSON or CSV.
 """

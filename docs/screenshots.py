@@ -1,4 +1,4 @@
-"""Screenshots of every page for the README and docs/: `python docs/screenshots.py`.
+"""Screenshots of every page for the README and docs/: `python docs/screenshots.py [PAGE ...]`.
 
 One `streamlit run app.py` server and one headless Chromium. Each page at 1440 × 900 (sidebar open) and in
 presentation mode at 1280 × 800 (`?present=true`), on its default sentence, saved twice: the first screen (what a
@@ -32,7 +32,7 @@ from harness.browser import (  # noqa: E402
     wait_for_app_idle,
 )
 
-PAGES = {"attention": "/", "stations": "/stations", "lsh": "/lsh", "gnn": "/gnn"}
+PAGES = {"attention": "/", "translator": "/translator", "stations": "/stations", "lsh": "/lsh", "gnn": "/gnn"}
 SIZES = {  # name: (window, query parameters)
     "1440": ({"width": 1440, "height": 900}, {}),
     "present-1280": ({"width": 1280, "height": 800}, {"present": "true"}),
@@ -50,12 +50,15 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="the 129-token paragraph, into artifacts/long/")
-    long = parser.parse_args().long
+    parser.add_argument("pages", nargs="*", choices=[[], *PAGES], help="the pages to take (default: all)")
+    arguments = parser.parse_args()
+    long, pages = arguments.long, arguments.pages or list(PAGES)
     folder = ROOT / "artifacts" / "long" if long else ROOT / "docs"
     folder.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as (url, _), sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        for name, path in PAGES.items():
+        for name in pages:
+            path = PAGES[name]
             for size, (viewport, parameters) in SIZES.items():
                 query = urlencode(parameters | ({"text": long_paragraph()} if long else {}))
                 page = browser.new_page(viewport=viewport)

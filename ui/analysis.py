@@ -8,6 +8,13 @@ import streamlit as st
 
 from core.transformer.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
 from core.transformer.tokens import EmptyTextError
+from core.translation.attention_model import (
+    TRANSLATOR_NAME,
+    PairNotSupportedError,
+    TranslatorAttentionModel,
+    load_translator_model,
+)
+from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError
 
 HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
 
@@ -21,14 +28,17 @@ def hosted() -> bool:
     return os.environ.get(HOSTED_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def cached_model(name: str) -> AttentionModel:
-    """One model object per process and name, shared by all sessions (never mutated); no local folder when hosted."""
+def cached_model(name: str) -> AttentionModel | TranslatorAttentionModel:
+    """One model object per process and name, shared by all sessions (never mutated); no local folder when hosted.
+    TRANSLATOR_NAME is the small Transformer trained in this app (its shipped checkpoint)."""
     return _cached_model(name, allow_local=not hosted())
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
-def _cached_model(name: str, allow_local: bool) -> AttentionModel:
+def _cached_model(name: str, allow_local: bool) -> AttentionModel | TranslatorAttentionModel:
     """Keyed by ``allow_local`` too, so that a folder loaded while not hosted is never served once hosted."""
+    if name == TRANSLATOR_NAME:
+        return load_translator_model()
     return load_model(name, allow_local=allow_local)
 
 
@@ -38,7 +48,7 @@ def cached_analysis(name: str, text: str, pair: str) -> AttentionResult:
     return cached_model(name).analyse(text, pair or None)
 
 
-def model_in_use() -> AttentionModel:
+def model_in_use() -> AttentionModel | TranslatorAttentionModel:
     """The model chosen in the sidebar, or the bundled one with an error message when it cannot be loaded."""
     name = (st.session_state.get("model") or BUNDLED_MODEL).strip()
     try:
@@ -51,6 +61,11 @@ def model_in_use() -> AttentionModel:
     return model
 
 
+def use_chapter_sentence() -> None:
+    """Callback: the sidebar's sentence becomes the chapter's Japanese sentence, with no second sentence."""
+    st.session_state["text"], st.session_state["pair"] = " ".join(CHAPTER_SENTENCE), ""
+
+
 def current_analysis() -> AttentionResult | None:
     """The analysis of the sidebar's sentence (and pair); None, with a prompt on screen, when there is no text."""
     model = model_in_use()
@@ -59,6 +74,10 @@ def current_analysis() -> AttentionResult | None:
         result = cached_analysis(model.name, text, pair)
     except EmptyTextError as prompt:
         st.info(f"{prompt} Or pick an example in the sidebar.", icon="✍️")
+        return None
+    except (UnknownWordError, PairNotSupportedError) as problem:  # the small Transformer's grammar
+        st.info(str(problem), icon="✍️")
+        st.button("Use the chapter's sentence, 私 は 今日 東京 に 行く", on_click=use_chapter_sentence)
         return None
     tokenized = result.tokenized
     if tokenized.truncated:

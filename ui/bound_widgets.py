@@ -33,3 +33,11 @@ def clamp(key: str, largest: int, fallback: int | str | None = None) -> None:
     value = st.session_state.get(key)
     if isinstance(value, int) and value > largest:
         st.session_state[key] = largest if fallback is None else fallback
+
+
+def count_slider(label: str, count: int, key: str, **kwargs) -> int:
+    """A slider over 1 … ``count`` (a layer or head number). Streamlit's slider refuses a range of one value, so a
+    model with one layer or one head gets a select slider with that one option."""
+    if count > 1:
+        return st.slider(label, 1, count, key=key, **kwargs)
+    return st.select_slider(label, [1], key=key, **kwargs)
