@@ -6,17 +6,18 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.analysis.graph import Pruning, attention_graph, induced_subgraph, neighbourhood, prune
+from core.analysis.graph import attention_graph, induced_subgraph, neighbourhood, prune
 from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position
 from core.export import attention_json, head_csv
 from core.transformer.models import AttentionResult
 from figures.attention_figures import heatmap_figure, overview_figure
-from figures.attention_graph import LAYOUT_NAMES, MAX_GRAPH_NODES, graph_html
+from figures.attention_graph import MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from figures.theme import figure_config
 from ui.analysis import current_analysis
 from ui.bound_widgets import always_drawn, clamp, count_slider
 from ui.examples import example_for
+from ui.graph_controls import graph_controls
 from ui.overview import select_clicked_head
 from ui.presentation import presenting, text_scale
 
@@ -27,12 +28,6 @@ DOWNLOAD_HEIGHT_PX = 640  # the downloaded graph's canvas (in the app the canvas
 IFRAME_HEIGHT_PX = 480  # until the graph's page sizes its iframe to the window
 OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, its tiles near square
 PAGE_CSS = (Path(__file__).resolve().parents[1] / "ui" / "attention.css").read_text(encoding="utf-8")
-PRUNING_RULES = {
-    "mass": "Strongest share",
-    "top_k": "Top-k per word",
-    "threshold": "Above a threshold",
-    "all": "All edges",
-}
 
 
 def header(example: dict | None) -> None:
@@ -71,20 +66,7 @@ def graph_section(
     (None: the text has no word). Up to MAX_GRAPH_NODES nodes the whole graph is drawn; above, the focus word's
     neighbourhood (``core.analysis.graph.neighbourhood``)."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        layout = st.selectbox(
-            "Layout", list(LAYOUT_NAMES), key="layout", bind="query-params", index=1, format_func=LAYOUT_NAMES.get
-        )
-        rule = st.selectbox(
-            "Edges shown",
-            list(PRUNING_RULES),
-            key="rule",
-            bind="query-params",
-            format_func=PRUNING_RULES.get,
-            help="Strongest share: each word's strongest edges until they cover the share of its "
-            "attention (exBERT's rule). Top-k: each word's k strongest. Threshold: every weight "
-            "above it.",
-        )
-        pruning = pruning_control(rule)
+        layout, pruning = graph_controls()
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
     if focus is not None:
         graph.nodes[focus]["focus"] = True  # outlined, as the text below underlines it
@@ -117,20 +99,6 @@ def graph_section(
         "text/html",
         help="A standalone page (vis-network inlined, ~700 KB), built when clicked.",
     )
-
-
-def pruning_control(rule: str) -> Pruning:
-    """The value slider of the chosen pruning rule (none for "all edges")."""
-    if rule == "mass":
-        return Pruning("mass", mass=st.slider("Share kept (%)", 10, 100, 70, 5, key="mass", bind="query-params") / 100)
-    if rule == "top_k":
-        return Pruning("top_k", k=st.slider("Edges per word (k)", 1, 10, 2, key="top_k", bind="query-params"))
-    if rule == "threshold":
-        return Pruning(
-            "threshold",
-            threshold=st.slider("Minimum weight", 0.0, 1.0, 0.1, 0.01, key="threshold", bind="query-params"),
-        )
-    return Pruning("all")
 
 
 def heatmap_section(

@@ -7,14 +7,18 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from core.analysis.graph import attention_graph, prune
 from core.transformer.tokens import EmptyTextError
 from core.translation.alignment import alignment_error_rate, argmax_alignment
 from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError, gold_example
 from core.translation.model import SentenceTooLongError, TranslatorConfig
 from core.translation.training import TrainingResult, TrainingSettings
+from figures.attention_figures import heatmap_figure
+from figures.attention_graph import graph_html
 from figures.theme import figure_config
 from figures.translation_figures import alignment_figure, head_errors_figure, training_figure
-from ui.bound_widgets import always_drawn, clamp
+from ui.bound_widgets import always_drawn, clamp, count_slider
+from ui.graph_controls import graph_controls
 from ui.presentation import presenting, text_scale
 from ui.translator import current_run, example_button, forget_own_run, own_run, train_live, translation
 
@@ -104,6 +108,10 @@ def translate_section(run: TrainingResult) -> None:
     matrix = head_matrix(result.cross_attention, layer, head)
     with left:
         st.markdown(f"### → {' '.join(result.target)}")
+        steps = " → ".join(
+            f"{word} ({100 * probability:.0f} %)" for word, probability in zip(result.target, result.word_probabilities)
+        )
+        st.caption(f"Decoded word by word, each the decoder's most probable next word: ⟨start⟩ → {steps} → ⟨end⟩")
         if gold is None:
             st.caption("Not a sentence of the grammar as written, so there is no gold alignment to compare with.")
         elif gold.target != result.target:
@@ -129,6 +137,49 @@ def translate_section(run: TrainingResult) -> None:
             ),
             "tr_alignment",
             "cross-attention",
+        )
+
+
+def inside_section(run: TrainingResult) -> None:
+    """The typed sentence's encoder self-attention as a word graph and the decoder's causal self-attention."""
+    st.header("Inside: the encoder's graph and the decoder's")
+    try:
+        result = translation(st.session_state.get("ja_text", CHAPTER_TEXT))
+    except (EmptyTextError, UnknownWordError, SentenceTooLongError):
+        st.caption("Type a sentence of the grammar above to see its graphs.")
+        return
+    config = run.config
+    left, right = st.columns(2, gap="large")
+    with left:
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            layer = count_slider("Encoder layer", config.encoder_layers, key="tr_enc_layer", bind="query-params")
+            head = count_slider("Encoder head", config.heads, key="tr_enc_head", bind="query-params")
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            layout, pruning = graph_controls(prefix="tr_", layout_index=1)
+        matrix = result.encoder_attention[layer - 1, head - 1]  # (s, s)
+        graph = attention_graph(matrix, list(result.source), prune(matrix, pruning))
+        title = f"Encoder layer {layer}, head {head}"
+        st.iframe(graph_html(graph, layout, title=title, height_px=380, served=True), height=420)
+        st.caption(
+            "Each Japanese word gathers messages from the others, weighted by this graph — the chapter's message "
+            "passing, with a graph the model computed from the words themselves. It is this mixture that the "
+            "cross-attention above reads."
+        )
+    with right:
+        decoder_layer = count_slider("Decoder layer", config.decoder_layers, key="tr_dec_layer", bind="query-params")
+        decoder_head = count_slider("Decoder head", config.heads, key="tr_dec_head", bind="query-params")
+        causal = result.decoder_attention[decoder_layer - 1, decoder_head - 1]  # (t, t), nothing above the diagonal
+        inputs = ["⟨start⟩", *result.target[:-1]]
+        title = f"Decoder layer {decoder_layer}, head {decoder_head}"
+        plot(
+            heatmap_figure(causal, list(result.target), inputs, title=title, text_scale=text_scale()),
+            "tr_decoder",
+            "decoder-self-attention",
+            width="content",
+        )
+        st.caption(
+            "Row i is the step that writes English word i; it may read only the words written before it (the "
+            "causal mask: nothing above the diagonal), as a translation is written left to right."
         )
 
 
@@ -253,6 +304,7 @@ if not presenting():
     )
 run = current_run()
 translate_section(run)
+inside_section(run)
 learning_section(run)
 quality_section(run)
 training_section(run)

@@ -295,13 +295,15 @@ def greedy_decode(model: Translator, sources: Sequence[Sequence[str]]) -> list[l
 class Translation:
     """One sentence through the model, batch axis removed; row i of the decoder's maps emits ``target[i]``
     (the <eos> step is left out). encoder_attention (layers, heads, s, s); cross_attention (layers, heads, t, s);
-    decoder_attention (layers, heads, t, t), whose column j is the decoder input <bos> (j = 0) or target[j − 1]."""
+    decoder_attention (layers, heads, t, t), whose column j is the decoder input <bos> (j = 0) or target[j − 1];
+    word_probabilities (t,): the probability the decoder gave ``target[i]`` at step i."""
 
     source: tuple[str, ...]
     target: tuple[str, ...]
     encoder_attention: np.ndarray
     cross_attention: np.ndarray
     decoder_attention: np.ndarray
+    word_probabilities: np.ndarray
 
 
 @torch.no_grad()
@@ -311,6 +313,10 @@ def attention_maps(model: Translator, pairs: Sequence[tuple[Sequence[str], Seque
     source_ids = pad([model.source_vocabulary.encode(source) for source, _ in pairs])
     decoder_inputs = pad([[Vocabulary.BOS] + model.target_vocabulary.encode(target[:-1]) for _, target in pairs])
     output = model(source_ids, decoder_inputs)
+    labels = pad(
+        [model.target_vocabulary.encode(target) for _, target in pairs]
+    )  # (batch, t): the word each step emits
+    chosen = torch.softmax(output.logits[:, : labels.shape[1]], dim=-1).gather(-1, labels[..., None])[..., 0]
     maps = []
     for k, (source, target) in enumerate(pairs):
         s, t = len(source), len(target)
@@ -321,6 +327,7 @@ def attention_maps(model: Translator, pairs: Sequence[tuple[Sequence[str], Seque
                 output.encoder_attentions[:, k, :, :s, :s].numpy(),
                 output.cross_attentions[:, k, :, :t, :s].numpy(),
                 output.decoder_attentions[:, k, :, :t, :t].numpy(),
+                chosen[k, :t].numpy(),
             )
         )
     return maps

@@ -29,7 +29,17 @@ def test_a_sentence_without_spaces_in_the_other_order_translates_the_same(app):
     assert any(markdown.value == "### → I go to Tokyo today" for markdown in app.markdown)
 
 
-@pytest.mark.parametrize(("text", "message"), [("", "no text"), ("私 は 明日 パリ に 行く", "パリ")])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no text"),
+        ("私 は 明日 パリ に 行く", "“パリ” (at character 8) is not a word this model knows. It knows: "),
+        ("I go to Tokyo", "“I”"),
+        ("私 は 🎉 に 行く", "🎉"),
+        ("<script>alert(1)</script>私", "<script>alert(1)</script>"),
+        (" ".join(["私 は 今日 東京 に 行く"] * 3), "The sentence has 18 words; this model reads at most 16."),
+    ],
+)
 def test_empty_or_unknown_words_get_a_message_and_the_page_goes_on(app, text, message):
     app.text_input(key="ja_text").set_value(text)
     rerun(app)

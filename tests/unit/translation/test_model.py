@@ -231,3 +231,9 @@ def test_a_sentence_longer_than_the_positions_is_refused(untrained):
 def test_impossible_configs_are_refused(bad):
     with pytest.raises(ValueError):
         TranslatorConfig(**bad)
+
+
+def test_each_word_of_a_translation_carries_the_probability_the_decoder_gave_it(shipped):
+    translation = translate(shipped.model, CHAPTER_SENTENCE)
+    assert translation.word_probabilities.shape == (len(translation.target),)
+    assert np.all((translation.word_probabilities > 0.5) & (translation.word_probabilities <= 1.0))  # greedy, trained
