@@ -13,9 +13,10 @@ pytestmark = pytest.mark.e2e
 
 SCREENSHOT = ROOT / "artifacts" / "e2e-stations.png"
 
-# The first plotly chart on the page is the map: its marker trace carries one colour (crowding, %) per station.
+# The map (chart key "stations_map"; other charts may draw first): its marker trace carries one colour (crowding, %)
+# per station.
 MAP_JS = """() => {
-    const gd = document.querySelector('.js-plotly-plot');
+    const gd = document.querySelector('.st-key-stations_map .js-plotly-plot');
     if (!gd || !gd._fullData) return null;
     const stations = gd._fullData.find(
         (t) => t.mode && t.mode.includes('markers') && t.marker.color && ArrayBuffer.isView(t.marker.color));
@@ -29,7 +30,7 @@ MAP_JS = """() => {
 
 # The boxes (left, top, right, bottom, text, font size) of the map's station names and of its colour bar's tick labels.
 MAP_TEXT_JS = """() => {
-    const gd = document.querySelector('.js-plotly-plot');
+    const gd = document.querySelector('.st-key-stations_map .js-plotly-plot');
     const box = (t) => {
         const r = t.getBoundingClientRect();
         return [r.left, r.top, r.right, r.bottom, t.textContent, parseFloat(getComputedStyle(t).fontSize)];

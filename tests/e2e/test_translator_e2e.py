@@ -46,7 +46,8 @@ def test_the_chapters_sentence_is_translated_aligned_replayed_and_trained_again(
     assert "→ she returned to Kyoto yesterday" in main.inner_text()
 
     with expect_rerun(page, graph=False):
-        page.get_by_role("slider").first.press("Home")  # the first snapshot: step 0
+        step = page.locator('[data-testid="stSlider"]', has_text="Training step").get_by_role("slider")
+        step.press("Home")  # the first snapshot: step 0
     page.wait_for_function(CHARTS_DRAWN_JS)
     assert any(chart["title"].startswith("Step 0:") for chart in page.evaluate(CHARTS_JS))
 

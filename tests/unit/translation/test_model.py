@@ -70,20 +70,25 @@ def inputs(seed, batch, source_length, target_length, d_model):
     return source, target, real
 
 
+def torch_layer_settings(config: TranslatorConfig) -> dict:
+    """torch.nn's layer arguments for the same architecture, dropout off."""
+    return dict(
+        d_model=config.d_model,
+        nhead=config.heads,
+        dim_feedforward=config.d_ff,
+        dropout=0.0,
+        batch_first=True,
+        norm_first=config.norm_first,
+        layer_norm_eps=config.layer_norm_eps,
+    )
+
+
 @pytest.mark.parametrize("seed, batch, s, t, d_model, heads, norm_first", SHAPES)
 def test_encoder_layer_equals_torch_transformer_encoder_layer(seed, batch, s, t, d_model, heads, norm_first):
     torch.manual_seed(seed)
     config = config_of(d_model, heads, norm_first)
     mine = randomised(EncoderLayer(config)).eval()
-    theirs = nn.TransformerEncoderLayer(
-        d_model,
-        heads,
-        config.d_ff,
-        dropout=0.0,
-        batch_first=True,
-        norm_first=norm_first,
-        layer_norm_eps=config.layer_norm_eps,
-    )
+    theirs = nn.TransformerEncoderLayer(**torch_layer_settings(config))
     copy_attention(mine.self_attention, theirs.self_attn)
     copy_feed_forward(mine, theirs)
     copy_norm(mine.attention_sublayer.norm, theirs.norm1)
@@ -99,15 +104,7 @@ def test_decoder_layer_equals_torch_transformer_decoder_layer(seed, batch, s, t,
     torch.manual_seed(seed)
     config = config_of(d_model, heads, norm_first)
     mine = randomised(DecoderLayer(config)).eval()
-    theirs = nn.TransformerDecoderLayer(
-        d_model,
-        heads,
-        config.d_ff,
-        dropout=0.0,
-        batch_first=True,
-        norm_first=norm_first,
-        layer_norm_eps=config.layer_norm_eps,
-    )
+    theirs = nn.TransformerDecoderLayer(**torch_layer_settings(config))
     copy_attention(mine.self_attention, theirs.self_attn)
     copy_attention(mine.cross_attention, theirs.multihead_attn)
     copy_feed_forward(mine, theirs)

@@ -101,3 +101,10 @@ def test_the_shipped_snapshots_go_from_spread_to_sharp_attention(shipped):
     entropy = -(cross * np.log(np.clip(cross, 1e-9, 1))).sum(-1).mean(axis=(1, 2, 3))
     assert entropy[0] > 0.8 * np.log(cross.shape[-1])  # near uniform at step 0
     assert entropy[-1] < 0.5 * entropy[0]
+
+
+def test_the_best_heads_alignment_error_over_the_probes_falls_from_the_first_snapshot_to_the_last(shipped):
+    layer, head = shipped.evaluation.best_head
+    errors = shipped.snapshots.alignment_errors(layer, head)
+    assert errors.shape == (len(shipped.snapshots.steps),)
+    assert errors[0] > 0.5 > 0.2 > errors[-1]  # from a near-uniform start to the alignment
