@@ -7,6 +7,7 @@ import torch
 
 from core.transformer.models import BUNDLED_MODEL
 from core.translation.attention_model import TRANSLATOR_NAME
+from ui.analysis import model_changed
 from ui.bound_widgets import always_drawn
 from ui.examples import EXAMPLES, example_for
 from ui.presentation import presenting
@@ -85,6 +86,7 @@ with st.sidebar:
         MODEL_CHOICES,
         key="model_choice",
         bind="query-params",
+        on_change=model_changed,
         help="The bundled MiniLM (6 layers × 12 heads) and the small Transformer trained in this app (Japanese → "
         "English) run offline; the others are fetched from "
         "the Hugging Face Hub when the machine is online.",

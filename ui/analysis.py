@@ -14,7 +14,7 @@ from core.translation.attention_model import (
     TranslatorAttentionModel,
     load_translator_model,
 )
-from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError
+from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError, segment
 
 HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
 
@@ -64,6 +64,16 @@ def model_in_use() -> AttentionModel | TranslatorAttentionModel:
 def use_chapter_sentence() -> None:
     """Callback: the sidebar's sentence becomes the chapter's Japanese sentence, with no second sentence."""
     st.session_state["text"], st.session_state["pair"] = " ".join(CHAPTER_SENTENCE), ""
+
+
+def model_changed() -> None:
+    """Callback of the model box: choosing the small Transformer with a sentence it cannot read (English, say) puts
+    the chapter's sentence in the box, so that its graphs show at once."""
+    if st.session_state.get("model_choice") == TRANSLATOR_NAME:
+        try:
+            segment(st.session_state.get("text", ""))
+        except (EmptyTextError, UnknownWordError):
+            use_chapter_sentence()
 
 
 def current_analysis() -> AttentionResult | None:

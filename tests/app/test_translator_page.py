@@ -1,9 +1,11 @@
 """The small-Transformer page, run from app.py by Streamlit's AppTest (switched to app_pages/translator.py)."""
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.translation.attention_model import TRANSLATOR_NAME
 from tests.app.apptest import chart, open_app, rerun
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -78,16 +80,24 @@ def test_train_again_trains_live_and_back_returns_to_the_shipped_model(app):
 
 
 @pytest.mark.parametrize("page", ["app_pages/attention.py", "app_pages/lsh.py", "app_pages/gnn.py"])
-def test_chosen_in_the_sidebar_it_asks_for_japanese_then_every_page_reads_its_encoder_or_says_why_not(page):
+def test_chosen_in_the_sidebar_it_reads_the_chapters_sentence_and_every_page_reads_its_encoder_or_says_why_not(page):
     at = open_app(page)
-    at.sidebar.selectbox(key="model_choice").set_value(TRANSLATOR_NAME)
-    rerun(at)
-    assert any("is not a word this model knows" in info.value for info in at.info)  # the English example
-    button(at, "Use the chapter's sentence, 私 は 今日 東京 に 行く").click()
+    at.sidebar.selectbox(key="model_choice").set_value(TRANSLATOR_NAME)  # with the English example in the box
     rerun(at)
     assert at.sidebar.text_area(key="text").value == "私 は 今日 東京 に 行く"
     if page.endswith("gnn.py"):
         assert any("encoder–decoder with a page of its own" in info.value for info in at.info)
     else:
         assert "今日" in "".join(element.proto.spec for element in at.get("plotly_chart"))
+    assert not at.error
+
+
+def test_opened_from_a_link_with_english_text_it_names_what_it_knows_and_offers_the_chapters_sentence():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["model_choice"] = TRANSLATOR_NAME
+    rerun(at)
+    assert any("is not a word this model knows" in info.value for info in at.info)  # the English example
+    button(at, "Use the chapter's sentence, 私 は 今日 東京 に 行く").click()
+    rerun(at)
+    assert at.sidebar.text_area(key="text").value == "私 は 今日 東京 に 行く"
     assert not at.error

@@ -13,13 +13,25 @@ pytestmark = pytest.mark.e2e
 
 SCREENSHOT = ROOT / "artifacts" / "e2e-translator.png"
 
-# Per plotly chart on the page: its title and the words its text traces show.
-CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd) => ({
-    title: ((gd.layout.title && gd.layout.title.text) || '').replace(/<[^>]*>/g, ''),
-    words: gd._fullData.filter((t) => t.mode && t.mode.includes('text')).flatMap((t) => Array.from(t.text)),
-}))"""
+# Per chart of the page, by its key ("tr_alignment", …): its title and the words its text traces show; null until
+# every keyed chart is drawn (plotly draws lazily, in no fixed order).
+CHARTS_JS = """(keys) => {
+    const charts = {};
+    for (const key of keys) {
+        const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+        if (!gd || !gd._fullData) return null;
+        charts[key] = {
+            title: ((gd.layout.title && gd.layout.title.text) || '').replace(/<[^>]*>/g, ''),
+            words: gd._fullData.filter((t) => t.mode && t.mode.includes('text')).flatMap((t) => Array.from(t.text)),
+        };
+    }
+    return charts;
+}"""
+KEYS = ["tr_alignment", "tr_decoder", "tr_snapshot", "tr_curve", "tr_heads"]
 
-CHARTS_DRAWN_JS = "() => document.querySelectorAll('.js-plotly-plot').length >= 4"  # alignment, step, curve, heads
+
+def charts(page) -> dict:
+    return page.wait_for_function(CHARTS_JS, arg=KEYS).json_value()
 
 
 def test_the_chapters_sentence_is_translated_aligned_replayed_and_trained_again(server, browser):
@@ -28,14 +40,13 @@ def test_the_chapters_sentence_is_translated_aligned_replayed_and_trained_again(
     page.set_default_timeout(90_000)
     page.goto(f"{url}/translator?present=true", wait_until="domcontentloaded")
     wait_for_app_idle(page, graph=False)
-    page.wait_for_function(CHARTS_DRAWN_JS)
     main = page.locator('[data-testid="stMain"]')
     assert "→ I go to Tokyo today" in main.inner_text()
-    alignment = page.evaluate(CHARTS_JS)[0]
+    alignment = charts(page)["tr_alignment"]
     assert alignment["title"].startswith("Cross-attention") and {"私", "東京", "Tokyo", "today"} <= set(
         alignment["words"]
     )
-    box = page.locator(".js-plotly-plot").first.bounding_box()
+    box = page.locator(".st-key-tr_alignment .js-plotly-plot").bounding_box()
     assert box["y"] + box["height"] <= 800  # the graph is on the first screen of a projector
     page.screenshot(path=str(SCREENSHOT.with_name("e2e-translator-first.png")))
 
@@ -48,8 +59,7 @@ def test_the_chapters_sentence_is_translated_aligned_replayed_and_trained_again(
     with expect_rerun(page, graph=False):
         step = page.locator('[data-testid="stSlider"]', has_text="Training step").get_by_role("slider")
         step.press("Home")  # the first snapshot: step 0
-    page.wait_for_function(CHARTS_DRAWN_JS)
-    assert any(chart["title"].startswith("Step 0:") for chart in page.evaluate(CHARTS_JS))
+    assert charts(page)["tr_snapshot"]["title"].startswith("Step 0:")
 
     page.get_by_label("Steps", exact=True).and_(page.get_by_role("spinbutton")).fill("200")
     page.get_by_role("button", name="Train again").click()
