@@ -4,10 +4,10 @@ snapshot, and a button that trains it again live."""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from core.analysis.graph import attention_graph, prune
+from core.analysis.view_options import head_matrix
 from core.transformer.tokens import EmptyTextError
 from core.translation.alignment import alignment_error_rate, argmax_alignment
 from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError, gold_example
@@ -70,11 +70,6 @@ def head_choice(run: TrainingResult) -> tuple[int, int | None]:
             or best_head + 1
         )
     return layer - 1, None if head == "mean" else int(head) - 1
-
-
-def head_matrix(attention: np.ndarray, layer: int, head: int | None) -> np.ndarray:
-    """(layers, heads, t, s) → the chosen head's (t, s), or the layer's mean over heads."""
-    return attention[layer].mean(axis=0) if head is None else attention[layer, head]
 
 
 def head_name(layer: int, head: int | None, layers: int) -> str:

@@ -47,5 +47,6 @@ def view_position(tokenized: Tokenized, word: int, options: ViewOptions) -> int 
 
 
 def head_matrix(attentions: np.ndarray, layer: int, head: int | None) -> np.ndarray:
-    """One head's (n, n) matrix, or the mean over the layer's heads when ``head`` is None (rows stay stochastic)."""
+    """One head's matrix from (layers, heads, n, m), or the mean over the layer's heads when ``head`` is None (rows
+    stay stochastic); m = n for self-attention, the source length for cross-attention."""
     return attentions[layer].mean(axis=0) if head is None else attentions[layer, head]
