@@ -8,13 +8,9 @@ import streamlit as st
 
 from core.transformer.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
 from core.transformer.tokens import EmptyTextError
-from core.translation.attention_model import (
-    TRANSLATOR_NAME,
-    PairNotSupportedError,
-    TranslatorAttentionModel,
-    load_translator_model,
-)
+from core.translation.attention_model import TRANSLATOR_NAME, PairNotSupportedError, TranslatorAttentionModel
 from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError, segment
+from ui.translator import shipped_run
 
 HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
 
@@ -38,7 +34,7 @@ def cached_model(name: str) -> AttentionModel | TranslatorAttentionModel:
 def _cached_model(name: str, allow_local: bool) -> AttentionModel | TranslatorAttentionModel:
     """Keyed by ``allow_local`` too, so that a folder loaded while not hosted is never served once hosted."""
     if name == TRANSLATOR_NAME:
-        return load_translator_model()
+        return TranslatorAttentionModel(shipped_run().model)  # the translator page's copy, loaded once
     return load_model(name, allow_local=allow_local)
 
 

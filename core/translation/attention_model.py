@@ -9,13 +9,10 @@ flagged, as the attention page expects; ``translation`` refuses it instead.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from core.transformer.models import AttentionResult
 from core.transformer.tokens import Tokenized, Word
-from core.translation.checkpoint import ASSET_FOLDER, load
 from core.translation.corpus import segment_spans
 from core.translation.model import Translation, Translator, translate
 
@@ -84,8 +81,3 @@ class TranslatorAttentionModel:
         """The greedy translation of ``text`` with its encoder, cross- and decoder attention; raises
         SentenceTooLongError beyond the model's positions."""
         return translate(self.model, [word for word, _ in segment_spans(text)])
-
-
-def load_translator_model(folder: Path = ASSET_FOLDER) -> TranslatorAttentionModel:
-    """The shipped translator (assets/translator/) behind the attention page's interface."""
-    return TranslatorAttentionModel(load(folder).model)
