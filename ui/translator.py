@@ -1,6 +1,5 @@
 """The small translator in the app: the shipped checkpoint loaded once per process (the model box wraps the same
-copy), a session's own training run,
-and translations of typed sentences, cached."""
+copy), a session's own training run, and translations of typed sentences, cached."""
 
 from __future__ import annotations
 
