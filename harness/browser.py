@@ -195,6 +195,8 @@ def wait_for_app_idle(page, timeout_ms: int = IDLE_TIMEOUT_MS, graph: bool = Tru
     page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
     # Streamlit can mark stale elements while it reruns; wait for the element tree to settle too.
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
+    # Elements still loading show as skeletons (the first screen of a page photographed as grey bars otherwise).
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
     # Plotly is loaded lazily: every chart element must hold a drawn plotly div.
     page.wait_for_function(PLOTS_DRAWN_JS, timeout=timeout_ms)
     if graph:
