@@ -23,6 +23,10 @@ MODEL_CHOICES = [
     "bert-base-uncased",
     "distilbert-base-uncased",
     "roberta-base",
+    "gpt2",
+    "distilgpt2",
+    "HuggingFaceTB/SmolLM2-135M",
+    "Qwen/Qwen2.5-0.5B",
     OTHER_MODEL,
 ]
 
@@ -69,7 +73,8 @@ with st.sidebar:
         "Second sentence (optional)",
         key="pair",
         bind="query-params",
-        help="BERT reads two sentences as a pair: [CLS] A [SEP] B [SEP].",
+        help="BERT reads two sentences as a pair: [CLS] A [SEP] B [SEP]. A decoder (GPT-2, Llama, Qwen) reads one "
+        "text: the second sentence is appended to the first.",
     )
     shown = example_for(st.session_state["text"], st.session_state["pair"])  # the box names the example shown
     st.session_state["example"] = st.session_state["example_pick"] = shown["title"] if shown else None
@@ -88,8 +93,9 @@ with st.sidebar:
         bind="query-params",
         on_change=model_changed,
         help="The bundled MiniLM (6 layers × 12 heads) and the small Transformer trained in this app (Japanese → "
-        "English) run offline; the others are fetched from "
-        "the Hugging Face Hub when the machine is online.",
+        "English) run offline; the others, encoders (BERT, RoBERTa) and decoders (GPT-2, SmolLM2, Qwen2.5), are "
+        "fetched from the Hugging Face Hub when the machine is online. Any BERT-family, GPT-2 or Llama-family id "
+        "can be typed under “Other”.",
     )
     with always_drawn():  # the toggle below keeps its place
         if choice == OTHER_MODEL:

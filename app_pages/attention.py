@@ -9,7 +9,7 @@ import streamlit as st
 from core.analysis.graph import attention_graph, induced_subgraph, neighbourhood, prune
 from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position
 from core.export import attention_json, head_csv
-from core.transformer.models import AttentionResult
+from core.transformer.models import BUNDLED_MODEL, AttentionResult
 from figures.attention_figures import heatmap_figure, overview_figure
 from figures.attention_graph import MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
@@ -27,11 +27,20 @@ EXPORT_COLUMN_PX = 300  # …in a column about this wide
 DOWNLOAD_HEIGHT_PX = 640  # the downloaded graph's canvas (in the app the canvas follows the window's height)
 IFRAME_HEIGHT_PX = 480  # until the graph's page sizes its iframe to the window
 OVERVIEW_WIDTH_PX = 520  # nominal: the figure stretches to its column, its tiles near square
+SINK_TOGGLES = {  # causal → the sink toggle's label and help: an encoder's special tokens, a decoder's first token
+    False: ("Hide [CLS] / [SEP]", "Drop the special tokens and renormalise each row to sum to 1."),
+    True: (
+        "Hide the first token",
+        "Drop the first token, where a decoder's heads park spare attention (the attention sink, as [CLS] and "
+        "[SEP] are for BERT), and renormalise each row to sum to 1.",
+    ),
+}
 PAGE_CSS = (Path(__file__).resolve().parents[1] / "ui" / "attention.css").read_text(encoding="utf-8")
 
 
-def header(example: dict | None) -> None:
-    """Title, what the graph is (not while presenting: the speaker says it), and what to look at in an example."""
+def header(example: dict | None, causal: bool, model: str) -> None:
+    """Title, what the graph is (not while presenting: the speaker says it), and what to look at in an example (its
+    note names the bundled MiniLM's heads: said so under another model)."""
     with always_drawn():
         st.title("Attention as a graph")
         if not presenting():
@@ -39,9 +48,17 @@ def header(example: dict | None) -> None:
                 "Each head turns the sentence into a weighted, directed graph: words are nodes, and word *i* "
                 "sends an edge to word *j* weighted by how much *i* attends to *j* (each word's outgoing "
                 "weights sum to 1)."
+                + (
+                    " This model is a **decoder**: a word attends only to itself and the words before it, so every "
+                    "edge points back in the text and the heatmap has nothing above its diagonal. Heads park "
+                    "spare attention on the first token, the *attention sink*."
+                    if causal
+                    else ""
+                )
             )
         if example is not None:
-            st.markdown(f"**What to look at:** {example['note']}")
+            where = "" if model == BUNDLED_MODEL else " (in the bundled MiniLM; this model's heads differ)"
+            st.markdown(f"**What to look at{where}:** {example['note']}")
 
 
 def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
@@ -113,7 +130,7 @@ def heatmap_section(
     """The head as a heatmap sized by its token count (figures.attention_figures.heatmap_figure), the export beside
     it when it is narrow, below it when it is wide."""
     image_format = st.session_state.get("image_format", "png")
-    figure = heatmap_figure(matrix, labels, labels, text_scale=text_scale())
+    figure = heatmap_figure(matrix, labels, labels, text_scale=text_scale(), causal=result.tokenized.causal)
     width = figure.layout.width
     if width <= NARROW_HEATMAP_PX:
         heat, side = st.columns([width, EXPORT_COLUMN_PX], gap="large")
@@ -167,10 +184,10 @@ def export_section(
             # JSON and CSV are built only when clicked: the JSON of a 512-token input runs to hundreds of MB
             st.download_button(
                 "All heads (JSON)",
-                partial(attention_json, result.model, labels, attention),
+                partial(attention_json, result.model, labels, attention, result.engine, result.tokenized.causal),
                 "attention.json",
                 "application/json",
-                help='{"model", "tokens", "attention": [layers][heads][n][n]} in the units shown.',
+                help='{"model", "engine", "causal", "tokens", "attention": [layers][heads][n][n]} in the units shown.',
             )
             st.download_button(
                 "This head (CSV)",
@@ -188,7 +205,8 @@ st.html(f"<style>{PAGE_CSS}</style>")
 result = current_analysis()
 if result is None:
     st.stop()
-header(example_for(result.tokenized.text, result.tokenized.pair))
+causal = result.tokenized.causal
+header(example_for(result.tokenized.text, result.tokenized.pair), causal, result.model)
 layers, heads = result.num_layers, result.num_heads
 clamp("layer", layers)  # a smaller model than the last one
 clamp("head", heads, fallback="mean")
@@ -216,10 +234,10 @@ with left:  # the overview, then every control that shapes the views
             "pieces, attention from a word their mean (Clark et al. 2019).",
         )
         hide_special = st.toggle(
-            "Hide [CLS] / [SEP]",
+            SINK_TOGGLES[causal][0],
             key="hide_special",
             bind="query-params",
-            help="Drop the special tokens and renormalise each row to sum to 1.",
+            help=SINK_TOGGLES[causal][1],
         )
     focus_name = st.selectbox(
         "Focus word",

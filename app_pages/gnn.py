@@ -1,5 +1,6 @@
-"""Transformer = GNN: one encoder layer recomputed as message passing on its attention graphs, soft
-vs hard structure, what each head looks at, rollout and flow, RNN memory, and model sizes.
+"""Transformer = GNN: one layer of the running network recomputed as message passing on its attention
+graphs (an encoder's complete graphs, a decoder's causal ones), soft vs hard structure, what each head looks
+at, rollout and flow, RNN memory, and model sizes.
 
 One function per section, drawn in page order: ``term_by_term_section`` (with ``message_passing``),
 ``soft_vs_hard_section``, ``head_summary_section`` (with ``corpus_section``),
@@ -24,6 +25,7 @@ from core.analysis.rnn_memory import rnn_vs_attention
 from core.analysis.rollout import FlowTooLongError, rollout
 from core.analysis.transformer_gnn import attention_graphs, layer_as_message_passing
 from core.analysis.view_options import ViewOptions, attention_view
+from core.transformer.decoder import Decoder
 from core.transformer.model_size import model_configs, parameter_count
 from core.transformer.models import AttentionModel, AttentionResult
 from figures.attention_figures import fit_heatmap, heatmap_figure
@@ -57,19 +59,86 @@ COLUMN_WIDTHS_PX = {False: {"adjacency": (425,), "half": (455,)}, True: {"adjace
 CORPUS_BUDGETS_S = (5, 10, 20, 40)
 WORD_GRAPH_WORDS = 14  # words on each circle of the word graphs; more do not fit in half the page
 WHOLE_MATRIX = "all (whole matrix)"  # the flow's choice of every output token
-TERMS_TABLE = (  # graph convolution against a Transformer layer, term by term (markdown)
-    "| term | graph network | Transformer layer |\n"
-    "|---|---|---|\n"
-    "| nodes | graph vertices | the tokens of the sentence |\n"
-    "| node features $h_j$ | input features | the layer's input vector of token $j$ |\n"
-    "| neighbourhood $N(i)$ | fixed by the graph | every token: a complete graph |\n"
-    "| edge weight $1/c_{ij}$ | fixed normalisation (degree) | attention $A_h[i, j]$, computed from the words |\n"
-    "| $W$, $b$ | one shared weight | value projection $W_V^h$, $b_V^h$ per head, then $W_O$ over the heads |\n"
-    "| update $\\sigma$ | a non-linearity | residual + layer norm, feed-forward, residual + layer norm |"
-)
+TERMS = {  # graph convolution against a Transformer layer, term by term: (term, graph network, encoder, decoder)
+    "nodes": ("nodes", "graph vertices", "the tokens of the sentence", "the tokens of the text"),
+    "features": (
+        "node features $h_j$",
+        "input features",
+        "the layer's input vector $h_j$ of token $j$",
+        "$x_j = \\operatorname{Norm}_1(h_j)$: the layer's input $h_j$, normalised",
+    ),
+    "neighbourhood": (
+        "neighbourhood $N(i)$",
+        "fixed by the graph",
+        "every token: a complete graph",
+        "the tokens up to $i$ ($j \\le i$): a causal graph",
+    ),
+    "weight": (
+        "edge weight $1/c_{ij}$",
+        "fixed normalisation (degree)",
+        "attention $A_h[i, j]$, computed from the words",
+        "attention $A_h[i, j]$, computed from the words, 0 for $j > i$",
+    ),
+    "projection": (
+        "$W$, $b$",
+        "one shared weight",
+        "value projection $W_V^h$, $b_V^h$ per head, then $W_O$ over the heads",
+        "value projection $W_V^h$, $b_V^h$ per head, then $W_O$ over the heads",
+    ),
+    "update": (
+        "update $\\sigma$",
+        "a non-linearity",
+        "residual + layer norm, feed-forward, residual + layer norm",
+        "residual, then + feed-forward of the normalised sum (pre-norm, below)",
+    ),
+}
+NORMS = {  # a decoder's Norm₁ and Norm₂ (markdown)
+    "LayerNorm": "**LayerNorm** here (GPT-2): $(x - \\mu) / \\sigma \\cdot \\gamma + \\beta$ over the hidden units.",
+    "RMSNorm": "**RMSNorm** here (Llama family): $x / \\operatorname{rms}(x) \\cdot w$, no mean subtracted, no bias.",
+}
 
 
 # 1 ── term by term ───────────────────────────────────────────────────────────────────────────────
+
+
+def terms_table(causal: bool) -> str:
+    """``TERMS`` as a markdown table, the encoder's or the decoder's column."""
+    rows = [
+        f"| {term} | {graph} | {decoder if causal else encoder} |" for term, graph, encoder, decoder in TERMS.values()
+    ]
+    header = f"| term | graph network | Transformer {'decoder' if causal else 'encoder'} layer |\n|---|---|---|\n"
+    return header + "\n".join(rows)
+
+
+def pre_norm_explanation(decoder: Decoder) -> None:
+    """What a pre-norm decoder layer does around the message passing: the norms, the residual stream, and, where
+    the model has them, rotary positions and grouped-query attention."""
+    config = decoder.config
+    st.markdown(
+        "**A decoder layer is pre-norm.** The heads read $x_j = \\operatorname{Norm}_1(h_j)$, not the stream $h_j$; "
+        "their messages are added to the stream, and the feed-forward reads the sum normalised again, so the stream "
+        "itself is never normalised:"
+    )
+    st.latex(
+        r"x_i = \operatorname{Norm}_1(h_i), \quad a_i = h_i + \operatorname{concat}_h(o_i^h)\, W_O\,(+\,b_O),"
+        r"\quad h_i'' = a_i + \operatorname{FFN}(\operatorname{Norm}_2(a_i))"
+    )
+    notes = [
+        "Norm is " + NORMS["RMSNorm" if config.rms_norm else "LayerNorm"],
+        "$N(i)$ = the tokens $j \\le i$: the causal mask removes every edge from a later token, so each head's "
+        "graph is lower triangular, a DAG in reading order.",
+    ]
+    if config.rotary is not None:
+        notes.append(
+            "Rotary positions turn the queries and keys, not the values: position enters the edge weights only, "
+            "never the messages $x_j W_V^h$."
+        )
+    if config.queries_per_key > 1:
+        notes.append(
+            f"Grouped-query attention: each key/value head serves {config.queries_per_key} query heads, which "
+            "share $W_V^h$ and the keys, yet each has a graph of its own."
+        )
+    st.markdown("\n".join(f"- {note}" for note in notes))
 
 
 def term_by_term_section(
@@ -79,6 +148,7 @@ def term_by_term_section(
     chosen layer recomputed as message passing. Returns that layer (the word graphs at the end use
     it too)."""
     st.header("Term by term", divider="gray")
+    causal = model.causal
     left, right = st.columns([6, 5], gap="medium")
     with left:
         eq_left, eq_right = st.columns(2)
@@ -86,15 +156,20 @@ def term_by_term_section(
             st.markdown("**Graph convolution (eq. 2.1)**")
             st.latex(r"h_i' = \sigma\Big(b + \sum_{j \in N(i)} \tfrac{1}{c_{ij}}\, h_j W\Big)")
         with eq_right:
-            st.markdown("**Self-attention, head $h$**")
-            st.latex(r"o_i^h = b_V^h + \sum_{j} A_h[i,j]\; h_j W_V^h")
-        st.markdown(TERMS_TABLE)
+            st.markdown(f"**{'Causal self-attention' if causal else 'Self-attention'}, head $h$**")
+            if causal:
+                st.latex(r"o_i^h = b_V^h + \sum_{j \le i} A_h[i,j]\; x_j W_V^h")
+            else:
+                st.latex(r"o_i^h = b_V^h + \sum_{j} A_h[i,j]\; h_j W_V^h")
+        st.markdown(terms_table(causal))
+        if isinstance(model.network, Decoder):
+            pre_norm_explanation(model.network)
     with right:
-        if model.encoder is None:
+        if model.network is None:
             st.info(
-                f"{model.name} runs on transformers' own code here, not the core encoder, so "
-                "its layers cannot be recomputed as message passing. Choose the bundled model "
-                "or a BERT-family model in the sidebar.",
+                f"{model.name} runs on transformers' own code here, not the core network, so "
+                "its layers cannot be recomputed as message passing. Choose the bundled model, "
+                "a BERT-family model, GPT-2 or a Llama-family model in the sidebar.",
                 icon="ℹ️",
             )
             return st.session_state.get("gnn_layer", 2)
@@ -102,24 +177,29 @@ def term_by_term_section(
 
 
 def message_passing(result: AttentionResult, model: AttentionModel, scale: float, config: dict, widths: dict) -> int:
-    """The chosen layer recomputed as message passing against the encoder's output, and one head's
+    """The chosen layer recomputed as message passing against the network's own output, and one head's
     adjacency; returns the layer."""
-    encoder, labels = model.encoder, result.tokenized.token_labels
+    network, labels, causal = model.network, result.tokenized.token_labels, model.causal
+    kind = "decoder" if causal else "encoder"
     layers, heads, n = result.num_layers, result.num_heads, len(result.tokenized)
     layer = count_slider("Layer", layers, key="gnn_layer", bind="query-params", value=min(2, layers))
-    graphs = attention_graphs(encoder, layer - 1, result.hidden_states[layer - 1])
-    passing = layer_as_message_passing(encoder, graphs)
+    graphs = attention_graphs(network, layer - 1, result.hidden_states[layer - 1])
+    passing = layer_as_message_passing(network, graphs)
     st.metric(
-        f"Layer {layer} recomputed by message passing vs the encoder",
+        f"Layer {layer} recomputed by message passing vs the {kind}",
         f"max |difference| = {passing.max_difference:.1e}",
         help="Largest absolute difference over all tokens and hidden units between the "
-        "message-passing output and the encoder's own output of the layer (float32 "
+        f"message-passing output and the {kind}'s own output of the layer (float32 "
         "round-off).",
     )
+    edges = (
+        f"the {n * (n + 1) // 2} edges $j \\le i$ of their causal graph"
+        if causal
+        else f"the {n} × {n} = {n * n} edges of their graph"
+    )
     st.caption(
-        f"{heads} heads each pass messages $A_h[i, j]\\, h_j W_V^h$ along the {n} × {n} = "
-        f"{n * n} edges of their graph; the {n} nodes hold "
-        f"{encoder.config.hidden_size}-dimensional features. The outputs agree to float32 "
+        f"{heads} heads each pass messages $A_h[i, j]\\, {'x_j' if causal else 'h_j'} W_V^h$ along {edges}; "
+        f"the {n} nodes hold {network.config.hidden_size}-dimensional features. The outputs agree to float32 "
         "round-off: the layer *is* the message passing."
     )
     head = count_slider("Head whose adjacency is shown", heads, key="gnn_head", bind="query-params", value=1)
@@ -129,10 +209,12 @@ def message_passing(result: AttentionResult, model: AttentionModel, scale: float
         labels,
         title=f"Adjacency of layer {layer}, head {head}",
         text_scale=scale,
+        causal=causal,
     )
     st.plotly_chart(fit_heatmap(adjacency, widths["adjacency"]), key="gnn_adjacency", width="content", config=config)
     st.caption(
         "Row $i$: the weights $1/c_{ij}$ with which token $i$ sums its neighbours' messages (each row sums to 1)."
+        + (" Above the diagonal the graph has no edge: a token never reads a later one." if causal else "")
     )
     return layer
 
@@ -141,30 +223,36 @@ def message_passing(result: AttentionResult, model: AttentionModel, scale: float
 
 
 def soft_vs_hard_section(result: AttentionResult, model: AttentionModel, scale: float, config: dict) -> None:
-    """The encoder run on pruned attention graphs (top-k, threshold, same LSH bucket) against the
+    """The network run on pruned attention graphs (top-k, threshold, same LSH bucket) against the
     unpruned one."""
     st.header("Soft vs hard structure", divider="gray")
     tokenized, n = result.tokenized, len(result.tokenized)
+    kind = "decoder" if model.causal else "encoder"
+    graph = "a *soft* causal graph, every edge $j \\le i$ weighted" if model.causal else "a *soft*, complete graph"
     left, right = st.columns([7, 4], gap="large")
     with right:
         st.markdown(
-            "Attention builds a *soft*, complete graph. Keep only some edges in every layer and "
-            "head (each row renormalised, its strongest edge always kept), run the whole encoder "
+            f"Attention builds {graph}. Keep only some edges in every layer and "
+            f"head (each row renormalised, its strongest edge always kept), run the whole {kind} "
             "as message passing on the sparse graphs, and compare its top-layer token vectors with "
             "the unpruned ones (mean cosine similarity, 1 = the same). Rules: each token's "
             "**top-k** edges, every edge above a **threshold**, or Reformer's **same LSH bucket** "
             "(query and key hashed into the same bucket)."
         )
     with left:
-        if model.encoder is None:
-            st.info("The sweep needs the core encoder: choose the bundled model in the sidebar.", icon="ℹ️")
+        if model.network is None:
+            st.info(
+                "The sweep needs the core network: choose the bundled model, a BERT-family model, GPT-2 or a "
+                "Llama-family model in the sidebar.",
+                icon="ℹ️",
+            )
             return
         if n > AUTO_SWEEP_TOKENS and not st.toggle(
             f"Run the sweep for {n} tokens (slow)", key="gnn_sweep_long", bind="query-params"
         ):
-            st.info(f"The sweep runs the encoder {len(sweep_rules(n)) + 1} times; for {n} tokens that takes a while.")
+            st.info(f"The sweep runs the {kind} {len(sweep_rules(n)) + 1} times; for {n} tokens that takes a while.")
             return
-        bar = st.progress(0.0, text="Running the encoder on pruned graphs…")
+        bar = st.progress(0.0, text=f"Running the {kind} on pruned graphs…")
         run = partial(hard_run, model.name, tuple(tokenized.input_ids), tuple(tokenized.token_type_ids))
         points = sweep(
             run, sweep_rules(n), lambda done, total: bar.progress(done / total, text=f"Rule {done} of {total}")
@@ -178,10 +266,10 @@ def soft_vs_hard_section(result: AttentionResult, model: AttentionModel, scale: 
             text_scale=scale,
         )
         st.plotly_chart(figure, key="gnn_sweep", config=config)
+        pairs = "the causal graphs' n(n + 1)/2 per head" if model.causal else "the complete graphs' n² per head"
         st.caption(
-            "x: edges kept over all layers and heads, in % of the complete graphs' n² per "
-            "head; y: mean over tokens of the cosine similarity between the hard and the "
-            "soft encoder's top-layer vectors."
+            f"x: edges kept over all layers and heads, in % of {pairs}; y: mean over tokens of the cosine "
+            f"similarity between the hard and the soft {kind}'s top-layer vectors."
         )
 
 
@@ -192,26 +280,40 @@ def head_summary_section(result: AttentionResult, model_name: str, scale: float,
     """Each head's attention statistics and pattern on this sentence, then (on request) over many
     sentences."""
     st.header("What each head looks at", divider="gray")
-    n = len(result.tokenized)
+    n, causal = len(result.tokenized), result.tokenized.causal
     statistics = head_statistics(result.attentions, token_roles(result.tokenized))
     patterns = head_patterns(statistics)
     counts = Counter(patterns.ravel().tolist())
+    spread = (
+        "ln(i + 1) when token i spreads it evenly over the i + 1 tokens it can see (at most "
+        f"ln {n} ≈ {math.log(n):.1f}, for the last of these {n} tokens)"
+        if causal
+        else f"ln n when it spreads it evenly over all n (ln {n} ≈ {math.log(n):.1f} for these {n} tokens)"
+    )
+    decoder_roles = (
+        " In a decoder the **first token** is the attention sink, where heads park the attention they do not need "
+        "(Xiao et al. 2023): a head that sends most of its attention there counts as a sink head (S), one that "
+        "reads the previous token as positional (P). A token never sees the next one, so that share, 0 by "
+        "construction, is left out."
+        if causal
+        else ""
+    )
     st.caption(
         f"This sentence, {result.num_layers} layers × {result.num_heads} heads: each "
         "panel's rows are layers, columns heads. Shares are the mean attention per token "
         "(0–1). **Entropy** says how spread out a head's attention is, averaged over the "
-        "tokens: 0 when each token puts all its weight on one token, ln n when it spreads "
-        f"it evenly over all n (ln {n} ≈ {math.log(n):.1f} for these {n} tokens). It is "
+        f"tokens: 0 when each token puts all its weight on one token, {spread}. It is "
         "counted in **nats**, the unit of the natural logarithm (1 nat ≈ 1.44 bits). "
-        f"Patterns after Clark et al. 2019: {counts['special-token']} special-token, "
+        f"Patterns after Clark et al. 2019: {counts['special-token']} {'sink' if causal else 'special-token'}, "
         f"{counts['positional']} positional, {counts['broad']} broad heads; the rest are "
-        "heterogeneous. Hover a cell for its head and pattern."
+        "heterogeneous. Hover a cell for its head and pattern." + decoder_roles
     )
-    st.plotly_chart(head_statistics_figure(statistics, patterns, text_scale=scale), key="gnn_heads", config=config)
-    corpus_section(model_name, scale, config)
+    figure = head_statistics_figure(statistics, patterns, causal=causal, text_scale=scale)
+    st.plotly_chart(figure, key="gnn_heads", config=config)
+    corpus_section(model_name, causal, scale, config)
 
 
-def corpus_section(model_name: str, scale: float, config: dict) -> None:
+def corpus_section(model_name: str, causal: bool, scale: float, config: dict) -> None:
     """The head statistics averaged over the bundled corpus or an uploaded file, within a time
     budget, on request."""
     with st.expander("The same over many sentences: the bundled corpus or your own file", expanded=False):
@@ -268,7 +370,7 @@ def corpus_section(model_name: str, scale: float, config: dict) -> None:
                 f"Averaged over {corpus.analysed} of {corpus.offered} sentences "
                 f"({'all of them' if everything else 'the time budget ran out'})."
             )
-            figure = head_statistics_figure(corpus.mean, head_patterns(corpus.mean), text_scale=scale)
+            figure = head_statistics_figure(corpus.mean, head_patterns(corpus.mean), causal=causal, text_scale=scale)
             st.plotly_chart(figure, key="gnn_corpus_heads", config=config)
 
 
@@ -290,11 +392,16 @@ def rollout_flow_section(result: AttentionResult, model_name: str, scale: float,
         "token (a maximum flow; Abnar & Zuidema 2020), so the narrowest link on the way "
         "limits what gets through. Each row is normalised to sum to 1."
     )
-    tokenized, labels = result.tokenized, result.tokenized.token_labels
+    tokenized, labels, causal = result.tokenized, result.tokenized.token_labels, result.tokenized.causal
+    if causal:
+        st.caption(
+            "In a decoder every layer's graph is causal, so both matrices are lower triangular: a token at the "
+            "top draws only on itself and the tokens before it, and the first token reaches every later one."
+        )
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Rollout")
-        figure = heatmap_figure(rollout(result.attentions)[-1], labels, labels, text_scale=scale)
+        figure = heatmap_figure(rollout(result.attentions)[-1], labels, labels, text_scale=scale, causal=causal)
         figure.update_traces(colorbar_title_text="share from each input token")
         st.plotly_chart(fit_heatmap(figure, widths["half"]), key="gnn_rollout", width="content", config=config)
         st.caption("Row i: how top-layer token i spreads over the input tokens (columns), a share 0–1.")
@@ -306,7 +413,7 @@ def rollout_flow_section(result: AttentionResult, model_name: str, scale: float,
             list(output_names),
             key="gnn_flow_token",
             bind="query-params",
-            index=1,
+            index=len(labels) if causal else 1,  # a decoder's last token sees the whole text
             format_func=output_names.get,
         )
         outputs = None if choice == WHOLE_MATRIX else (choice,)
@@ -316,7 +423,7 @@ def rollout_flow_section(result: AttentionResult, model_name: str, scale: float,
             st.warning(str(too_long), icon="⏱️")
             return
         rows = labels if outputs is None else [labels[choice]]
-        figure = heatmap_figure(flow, rows, labels, text_scale=scale)
+        figure = heatmap_figure(flow, rows, labels, text_scale=scale, causal=causal and outputs is None)
         figure.update_traces(colorbar_title_text="share of flow")
         st.plotly_chart(fit_heatmap(figure, widths["half"]), key="gnn_flow", width="content", config=config)
         st.caption("Row: the top-layer token; columns: its share of maximum flow from each input token (0–1).")
@@ -463,9 +570,10 @@ def contextual_graph(words: list[str], attention: np.ndarray, layer: int) -> Non
 
 st.title("Transformer = GNN")
 st.caption(
-    "A Transformer encoder layer is a graph neural network on a complete graph: the words are "
-    "nodes, each head's attention is a weighted adjacency matrix, and every word updates itself "
-    "from the messages of its neighbours."
+    "A Transformer layer is a graph neural network: the words are nodes, each head's attention is a "
+    "weighted adjacency matrix, and every word updates itself from the messages of its neighbours: "
+    "every word in an encoder (a complete graph), itself and the words before it in a decoder (a "
+    "causal graph)."
 )
 
 result = current_analysis()
@@ -475,7 +583,7 @@ if result is None:
 model = cached_model(result.model)
 if not isinstance(model, AttentionModel):
     st.info(
-        f"This page recomputes the layers of a BERT-family encoder; {model.name} is an encoder–decoder with a page "
+        f"This page recomputes the layers of an encoder or a decoder; {model.name} is an encoder–decoder with a page "
         "of its own. Choose the bundled model in the sidebar to read on.",
         icon="ℹ️",
     )

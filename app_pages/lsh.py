@@ -50,6 +50,7 @@ from figures.theme import figure_config
 from ui.analysis import current_analysis
 from ui.bound_widgets import always_drawn, count_slider
 from ui.lsh import (
+    decoder_differences,
     follow_shared_head,
     head_hashing,
     live_rows,
@@ -181,7 +182,7 @@ def no_queries_message(result: AttentionResult | None) -> bool:
         st.warning(
             f"{result.model} runs through transformers' own implementation, which does not hand "
             "out each head's query vectors, so its heads cannot be hashed here. Pick the bundled "
-            "MiniLM or a BERT, RoBERTa or DistilBERT model in the sidebar. The 2-D hash and the "
+            "MiniLM, a BERT-family model, GPT-2 or a Llama-family model in the sidebar. The 2-D hash and the "
             "scaling tabs work without one.",
             icon="🪣",
         )
@@ -211,6 +212,9 @@ def buckets_tab(result: AttentionResult | None, scale: float) -> None:
         "$\\operatorname{softmax}(q \\cdot k)$ over all the other tokens' keys, not the model's "
         "own attention, which has separate keys (that one is at the end)."
     )
+    differences = decoder_differences(result.model)
+    if differences:
+        st.info(differences, icon="ℹ️")
     queries = head_queries(result, layer, head, centre)  # (n, head size)
     labels = result.tokenized.token_labels
     hashing = head_hashing(queries, config.n_buckets, config.n_hashes, config.chunk_length, config.seed)
@@ -221,7 +225,8 @@ def buckets_tab(result: AttentionResult | None, scale: float) -> None:
     focus_section(labels, hashing, focus, mean_cosine(queries), centre, scale)
     soft_vs_hard_section(labels, hashing, name)
     heatmaps_section(labels, hashing, scale)
-    model_attention_section(result.attentions[layer - 1, head - 1], labels, hashing, name, scale)
+    causal = result.tokenized.causal
+    model_attention_section(result.attentions[layer - 1, head - 1], labels, hashing, name, causal, scale)
 
 
 def cost_cards(hashing: HeadHashing) -> None:
@@ -416,19 +421,20 @@ def heatmaps_section(labels: list[str], hashing: HeadHashing, scale: float) -> N
 
 
 def model_attention_section(
-    attention: np.ndarray, labels: list[str], hashing: HeadHashing, name: str, scale: float
+    attention: np.ndarray, labels: list[str], hashing: HeadHashing, name: str, causal: bool, scale: float
 ) -> None:
-    """The model's own attention (L, L) of the head, with separate keys, and how much of it the LSH
-    windows cover."""
+    """The model's own attention (L, L) of the head, with separate keys (``causal``: a decoder's), and
+    how much of it the LSH windows cover."""
     with st.expander(f"The model's own attention for {name} (separate queries and keys)"):
         st.markdown(
-            "The model computes softmax(q·k / √d) with its own key vectors; Reformer ties the keys "
-            "to the queries. The LSH windows above cover "
+            "The model computes softmax(q·k / √d) with its own key vectors"
+            + (", over the keys j ≤ i only (causal)" if causal else "")
+            + "; Reformer ties the keys to the queries. The LSH windows above cover "
             f"**{percent(hashing.mass_kept(attention))}** of this head's real attention mass (as "
             f"many random keys: {percent(hashing.keys_share())})."
         )
         plot(
-            fit_heatmap(heatmap_figure(attention, labels, labels, text_scale=scale)),
+            fit_heatmap(heatmap_figure(attention, labels, labels, text_scale=scale, causal=causal)),
             "lsh_model_heatmap",
             "lsh-model-attention",
             width="content",

@@ -148,7 +148,7 @@ def compare_with_transformers(model, texts: dict[int, str]) -> dict[int, tuple[f
         token_type_ids = torch.tensor([tokenized.token_type_ids])
 
         def core():
-            return model.encoder(input_ids, token_type_ids)
+            return model.network(input_ids, token_type_ids)
 
         def reference():
             with torch.inference_mode():
@@ -203,7 +203,7 @@ def main() -> None:
     model = load_model()
     texts = {n: text_of_length(model, n) for n in LENGTHS}
     print(
-        f"model {model.name}: {model.encoder.config.num_layers} layers × {model.encoder.config.num_heads} heads; "
+        f"model {model.name}: {model.network.config.num_layers} layers × {model.network.config.num_heads} heads; "
         f"selected head: layer {LAYER + 1}, head {HEAD + 1}; word view, mass pruning 70 %"
     )
     timings = time_pipeline(model, texts)

@@ -1,7 +1,10 @@
 """Attention as JSON and CSV, for scripts and papers.
 
-Command line:  python -m core.export "TEXT" [--pair "TEXT B"] [--model NAME] [--words]
-prints {"model": ..., "tokens": [...], "attention": [layers][heads][n][n]} to stdout.
+Command line:  python -m core.export "TEXT" [--pair "TEXT B"] [--model NAME_OR_FOLDER] [--words]
+prints {"model": ..., "engine": ..., "causal": ..., "tokens": [...], "attention": [layers][heads][n][n]} to stdout.
+"engine" names what computed the attention: "core" (this package's encoder or decoder, checked against
+transformers) or "transformers" (its own code, for architectures the core does not implement); "causal" is true
+for a decoder, whose rows have nothing after their own position.
 """
 
 from __future__ import annotations
@@ -19,11 +22,10 @@ from core.transformer.models import BUNDLED_MODEL, ModelLoadError, load_model
 from core.transformer.tokens import EmptyTextError
 
 
-def attention_json(model: str, labels: list[str], attention: np.ndarray) -> str:
+def attention_json(model: str, labels: list[str], attention: np.ndarray, engine: str, causal: bool) -> str:
     """The export document; floats keep their full float32 value."""
-    return json.dumps(
-        {"model": model, "tokens": labels, "attention": attention.astype(float).tolist()}, ensure_ascii=False
-    )
+    document = {"model": model, "engine": engine, "causal": causal, "tokens": labels}
+    return json.dumps({**document, "attention": attention.astype(float).tolist()}, ensure_ascii=False)
 
 
 def head_csv(labels: list[str], attention: np.ndarray, layer: int, head: int | None) -> str:
@@ -44,7 +46,9 @@ def head_csv(labels: list[str], attention: np.ndarray, layer: int, head: int | N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.export", description=__doc__.splitlines()[0])
     parser.add_argument("text", help="the sentence to analyse")
-    parser.add_argument("--pair", default=None, help="an optional second sentence (BERT's sentence pair)")
+    parser.add_argument(
+        "--pair", default=None, help="an optional second sentence (BERT's sentence pair; a decoder reads it appended)"
+    )
     parser.add_argument("--model", default=BUNDLED_MODEL, help=f"Hub id or local folder (default {BUNDLED_MODEL})")
     parser.add_argument("--words", action="store_true", help="merge subword tokens into words (Clark et al. 2019)")
     args = parser.parse_args(argv)
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: input truncated to {len(result.tokenized)} tokens", file=sys.stderr)
     options = ViewOptions(words=args.words, readable=False)
     labels, attention = attention_view(result.tokenized, result.attentions, options)
-    print(attention_json(model.name, labels, attention))
+    print(attention_json(model.name, labels, attention, result.engine, result.tokenized.causal))
     return 0
 
 

@@ -8,6 +8,9 @@ container, so the window is grown to the content first). Written as docs/<page>-
 
 `python docs/screenshots.py --long` does the same with the 129-token paragraph (harness.browser.long_paragraph) as
 the sentence, into artifacts/long/ (not committed): the look at long input that every page change asks for.
+`--decoder gpt2` (or llama, qwen2) runs a tiny random checkpoint of that decoder family
+(core.transformer.random_checkpoints; no weights can be downloaded here) typed into the model box, into
+artifacts/decoder-<family>/ (with --long: artifacts/decoder-<family>-long/).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from PIL import Image  # noqa: E402
 
+from core.transformer.random_checkpoints import FAMILIES, write_random_checkpoint  # noqa: E402
 from harness.browser import (  # noqa: E402
     full_page_screenshot,
     launch_chromium,
@@ -50,17 +55,25 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="the 129-token paragraph, into artifacts/long/")
+    parser.add_argument("--decoder", choices=FAMILIES, help="a random decoder of this family, into artifacts/")
     parser.add_argument("pages", nargs="*", choices=[[], *PAGES], help="the pages to take (default: all)")
     arguments = parser.parse_args()
     long, pages = arguments.long, arguments.pages or list(PAGES)
-    folder = ROOT / "artifacts" / "long" if long else ROOT / "docs"
+    folder = ROOT / "docs"
+    model: dict[str, str] = {}
+    if arguments.decoder:
+        checkpoint = write_random_checkpoint(Path(tempfile.mkdtemp()) / arguments.decoder, arguments.decoder)
+        model = {"model_choice": "Other (type a Hub id)…", "custom_model": str(checkpoint)}
+        folder = ROOT / "artifacts" / f"decoder-{arguments.decoder}{'-long' if long else ''}"
+    elif long:
+        folder = ROOT / "artifacts" / "long"
     folder.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as (url, _), sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for name in pages:
             path = PAGES[name]
             for size, (viewport, parameters) in SIZES.items():
-                query = urlencode(parameters | ({"text": long_paragraph()} if long else {}))
+                query = urlencode(parameters | model | ({"text": long_paragraph()} if long else {}))
                 page = browser.new_page(viewport=viewport)
                 page.goto(url + path + (f"?{query}" if query else ""), wait_until="domcontentloaded")
                 wait_for_app_idle(page, graph=name == "attention")

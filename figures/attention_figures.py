@@ -30,10 +30,12 @@ def heatmap_figure(
     *,
     title: str = "",
     text_scale: float = 1.0,
+    causal: bool = False,
 ) -> go.Figure:
     """One head's attention (n × m) as a heatmap: rows = from (queries) top to bottom in sentence order, columns =
     to (keys); square cells sized by the token count (``heatmap_cell_px``) so that every label stays readable, the
-    figure as large as they need; hover gives both tokens, their indices and the exact weight.
+    figure as large as they need; hover gives both tokens, their indices and the exact weight. ``causal``: a
+    decoder's attention, whose cells above the diagonal (a word reading a later word) are left empty, not 0.
 
     The axes are categories named "label (index)" (unique even when a word repeats), shown by their label alone:
     the hover reads the names, so no per-cell hover text is sent (at 128 tokens that text was ~500 KB).
@@ -56,10 +58,14 @@ def heatmap_figure(
         b=round(96 * text_scale),
         t=round((tick_px * 1.4 if upright else widest) + title_px + 12 + (title_px if title else 0)),
     )
+    weights = attention.astype(np.float32)  # sent as 4-byte binary (plotly's typed arrays); hover shows 3 decimals
+    if causal:
+        weights[np.triu(np.ones((n, m), dtype=bool), k=1)] = np.nan  # a gap: drawn empty, no hover
     heatmap = go.Heatmap(
-        z=attention.astype(np.float32),  # sent as 4-byte binary (plotly's typed arrays); hover shows 3 decimals
+        z=weights,
         x=columns,
         y=rows,
+        hoverongaps=False,
         hovertemplate="from %{y} → to %{x}: %{z:.3f}<extra></extra>",
         colorscale=COLORSCALE,
         zmin=0.0,

@@ -1,7 +1,12 @@
 """Plotly figures of the "Transformer = GNN" page: the soft-vs-hard sweep, per-head statistics as small multiples,
 RNN memory against attention, and parameter counts. Pure functions of numbers and labels; user text goes through
 ``plain``. Every builder takes ``text_scale`` (presentation mode: 1.25): its fonts, and the room they need, grow by
-it."""
+it.
+
+A decoder's head statistics (``causal``) name the roles as they are: its leading sink is the first token (Xiao et
+al. 2023), not [CLS]; "to next token" is 0 by construction (a token never reads a later one) and is left out, and so
+is "to other special tokens" when no head attends to any (a typed text has none).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,13 @@ STATISTICS = {  # field of HeadStatistics → panel title
     "to_next": "to next token",
     "to_self": "to itself",
 }
+CAUSAL_STATISTICS = {**STATISTICS, "to_cls": "to first token (sink)", "to_sep": "to other special tokens"}
+CAUSAL_ZERO = "to_next"  # A[i, i+1] = 0 in every causal head
 PATTERN_LETTERS = {"special-token": "S", "positional": "P", "broad": "B", "heterogeneous": "·"}
+PATTERN_TITLES = {  # causal → the pattern panel's title
+    False: "pattern (S special · P positional · B broad)",
+    True: "pattern (S sink · P positional · B broad)",
+}
 TITLED_MARGIN = dict(l=10, r=10, t=40, b=10)  # room above the plot for a title or a legend
 PART_COLORS = {"embeddings": "#74c0fc", "attention": "#1c7ed6", "feed-forward": "#f76707", "pooler": "#adb5bd"}
 
@@ -67,21 +78,37 @@ def sweep_figure(
         zeroline=False,
     )
     figure.update_yaxes(
-        title_text="mean cosine similarity to the soft encoder", showgrid=True, gridcolor=GRID, zeroline=False
+        title_text="mean cosine similarity to the soft network", showgrid=True, gridcolor=GRID, zeroline=False
     )
     figure.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, title_text="rule: "))
     return themed(figure, 420, text_scale, margin=TITLED_MARGIN)
 
 
+def statistic_titles(statistics: HeadStatistics, causal: bool) -> dict[str, str]:
+    """The panels drawn, field of HeadStatistics → title: all seven for an encoder; a decoder's without those that
+    are 0 by construction (``CAUSAL_ZERO``; ``to_sep`` when it has no other special token)."""
+    if not causal:
+        return STATISTICS
+    dropped = {CAUSAL_ZERO} | ({"to_sep"} if not np.any(statistics.to_sep) else set())
+    return {name: title for name, title in CAUSAL_STATISTICS.items() if name not in dropped}
+
+
 def head_statistics_figure(
-    statistics: HeadStatistics, patterns: np.ndarray, columns: int = 4, *, text_scale: float = 1.0
+    statistics: HeadStatistics,
+    patterns: np.ndarray,
+    columns: int = 4,
+    *,
+    causal: bool = False,
+    text_scale: float = 1.0,
 ) -> go.Figure:
-    """Small multiples, layers × heads each: the seven statistics (shares on one 0–1 scale, entropy on its own)
-    and an eighth panel with each head's pattern letter; hover names the head, the value and its pattern."""
+    """Small multiples, layers × heads each: the statistics (``statistic_titles``; shares on one 0–1 scale, entropy
+    on its own) and a last panel with each head's pattern letter; hover names the head, the value and its pattern.
+    ``causal``: a decoder's heads."""
     layers, heads = patterns.shape
-    names = list(STATISTICS) + ["pattern"]
+    panels = statistic_titles(statistics, causal)
+    names = list(panels) + ["pattern"]
     rows = -(-len(names) // columns)
-    titles = [STATISTICS.get(name, "pattern (S special · P positional · B broad)") for name in names]
+    titles = [panels.get(name, PATTERN_TITLES[causal]) for name in names]
     figure = make_subplots(
         rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.04, vertical_spacing=0.12
     )
@@ -132,7 +159,7 @@ def head_statistics_figure(
                     y=0.78 if shared else 0.22,
                     title=dict(text="share" if shared else "entropy<br>(nats)", side="top"),
                 ),
-                hovertemplate="%{customdata}<br>" + STATISTICS[name] + ": %{z:.3f}<extra></extra>",
+                hovertemplate="%{customdata}<br>" + panels[name] + ": %{z:.3f}<extra></extra>",
             )
         figure.add_trace(trace, row=row + 1, col=col + 1)
     figure.update_yaxes(autorange="reversed", tickfont_size=round(11 * text_scale))

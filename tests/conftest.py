@@ -26,3 +26,13 @@ def hf_bundled(bundled_model):
     from transformers import AutoModel
 
     return AutoModel.from_pretrained(bundled_model.folder, attn_implementation="eager").eval()
+
+
+@pytest.fixture(scope="session")
+def decoder_folders(tmp_path_factory):
+    """A small random checkpoint of each decoder family (core.transformer.random_checkpoints), by family name:
+    GPT-2, Llama with 4 query heads per key/value head, Qwen2."""
+    from core.transformer.random_checkpoints import FAMILIES, write_random_checkpoint
+
+    root = tmp_path_factory.mktemp("decoders")
+    return {family: write_random_checkpoint(root / family, family) for family in FAMILIES}

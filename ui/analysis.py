@@ -6,7 +6,15 @@ import os
 
 import streamlit as st
 
-from core.transformer.models import BUNDLED_MODEL, AttentionModel, AttentionResult, ModelLoadError, load_model
+from core.transformer.models import (
+    BUNDLED_MODEL,
+    HOSTED_PARAMETER_BUDGET,
+    PARAMETER_BUDGET,
+    AttentionModel,
+    AttentionResult,
+    ModelLoadError,
+    load_model,
+)
 from core.transformer.tokens import EmptyTextError
 from core.translation.attention_model import TRANSLATOR_NAME, PairNotSupportedError, TranslatorAttentionModel
 from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError, segment
@@ -19,7 +27,8 @@ def hosted() -> bool:
     """True when the environment variable TRANSFORMER_GRAPH_HOSTED is 1, true, yes or on (any case).
 
     A hosted app (e.g. on Streamlit Community Cloud) loads only the bundled model and Hugging Face Hub ids, never a
-    folder from its own disk, so that a visitor cannot point it at local paths (``../``, ``/…``, ``~``).
+    folder from its own disk, so that a visitor cannot point it at local paths (``../``, ``/…``, ``~``), and no
+    model over HOSTED_PARAMETER_BUDGET parameters, so that one visitor's choice cannot exhaust the app's memory.
     """
     return os.environ.get(HOSTED_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -32,10 +41,12 @@ def cached_model(name: str) -> AttentionModel | TranslatorAttentionModel:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
 def _cached_model(name: str, allow_local: bool) -> AttentionModel | TranslatorAttentionModel:
-    """Keyed by ``allow_local`` too, so that a folder loaded while not hosted is never served once hosted."""
+    """Keyed by ``allow_local`` too, so that a folder or a large model loaded while not hosted is never served once
+    hosted."""
     if name == TRANSLATOR_NAME:
         return TranslatorAttentionModel(shipped_run().model)  # the translator page's copy, loaded once
-    return load_model(name, allow_local=allow_local)
+    budget = PARAMETER_BUDGET if allow_local else HOSTED_PARAMETER_BUDGET
+    return load_model(name, allow_local=allow_local, parameter_budget=budget)
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the model…")
@@ -86,6 +97,11 @@ def current_analysis() -> AttentionResult | None:
         st.button("Use the chapter's sentence, 私 は 今日 東京 に 行く", on_click=use_chapter_sentence)
         return None
     tokenized = result.tokenized
+    if tokenized.causal and pair.strip():
+        st.caption(
+            f"{model.name} is a decoder: it reads one text, so the second sentence is appended to the first "
+            "(there is no [SEP] between them)."
+        )
     if tokenized.truncated:
         st.warning(
             f"The input has {tokenized.untruncated_length} tokens; {model.name} reads at most {len(tokenized)}, "

@@ -38,7 +38,7 @@ def rule_name(rule: EdgeRule) -> str:
 @st.cache_data(max_entries=256, show_spinner=False)
 def hard_run(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...], rule: EdgeRule) -> HardRun:
     """``core.analysis.hard_attention.run_hard`` on the model ``name``, each rule's run cached on its own."""
-    return run_hard(cached_model(name).encoder, input_ids, token_type_ids, rule)
+    return run_hard(cached_model(name).network, input_ids, token_type_ids, rule)
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing attention flow…")

@@ -1,5 +1,6 @@
 """The LSH page's cached computations, the head it shares with the attention page, the 2-D hash's
-button, the shipped benchmark table, and the small live benchmark.
+button, the shipped benchmark table, the small live benchmark, and what sets a decoder's heads apart
+from Reformer's.
 
 The live run reuses core.lsh.scaling, bench/lsh.py's kernels and memory method (a fresh subprocess
 per point), with fewer timed calls, and stops before a measurement that would pass its time cap.
@@ -26,6 +27,8 @@ from core.lsh.inspection import (
 )
 from core.lsh.reformer import LSHConfig
 from core.lsh.scaling import attention_call, peak_extra_bytes
+from core.transformer.decoder import Decoder
+from ui.analysis import cached_model
 from ui.bound_widgets import clamp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +64,20 @@ def new_rotations() -> None:
     """The 2-D hash's button ("toy_new"): the next rotation seed. A callback of this module, not of
     the page script (ui/bound_widgets.py, rule 3)."""
     st.session_state["toy_seed"] = st.session_state.get("toy_seed", 0) + 1
+
+
+def decoder_differences(name: str) -> str:
+    """For a decoder (the model ``name``): how its heads differ from Reformer's shared-QK, in one sentence; "" for
+    an encoder."""
+    network = cached_model(name).network
+    if not isinstance(network, Decoder):
+        return ""
+    rotated = " (taken after the rotary rotation: they carry their positions)" if network.config.rotary else ""
+    return (
+        f"Reformer shares Q and K; this decoder has separate ones, so its queries{rotated} stand in for both "
+        "here, and its attention is causal: Reformer's causal LSH also masks j > i inside each chunk, which "
+        "the windows drawn here do not."
+    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

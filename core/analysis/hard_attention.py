@@ -1,4 +1,4 @@
-"""Soft versus hard structure (source chapter §2.4; Reformer, Kitaev et al. 2020, arXiv 2001.04451): the encoder
+"""Soft versus hard structure (source chapter §2.4; Reformer, Kitaev et al. 2020, arXiv 2001.04451): the network
 run as message passing (core.analysis.transformer_gnn) on pruned attention graphs, and how far its output moves.
 
 Every head's complete, weighted graph A_h becomes a sparse one: keep a mask of edges, zero the rest and renormalise
@@ -20,7 +20,7 @@ from torch import Tensor
 from core.analysis.graph import Pruning, prune, top_k_mask
 from core.analysis.transformer_gnn import AttentionGraphs, attention_graphs, layer_as_message_passing
 from core.lsh.reformer import LSHConfig, hash_buckets, random_rotations
-from core.transformer.encoder import Encoder
+from core.transformer.models import Network
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,14 @@ def same_bucket_mask(query_buckets: Tensor, key_buckets: Tensor) -> np.ndarray:
 
 
 def keep_mask(graphs: AttentionGraphs, rule: EdgeRule) -> np.ndarray:
-    """The edges (heads, n, n) that ``rule`` keeps in the layer's graphs, plus every row's strongest edge."""
+    """The edges (heads, n, n) that ``rule`` keeps in the layer's graphs, plus every row's strongest edge; never a
+    pair the graph lacks (j > i in a decoder's causal graph)."""
     attention = graphs.attention.numpy()
     if isinstance(rule, SameBucket):
         keep = same_bucket_mask(bucket_ids(graphs.queries, rule), bucket_ids(graphs.keys, rule))
     else:
         keep = prune(attention, rule)
-    return keep | top_k_mask(attention, 1)
+    return (keep | top_k_mask(attention, 1)) & graphs.edges.numpy()
 
 
 def renormalised(attention: Tensor, keep: np.ndarray) -> Tensor:
@@ -70,11 +71,11 @@ def renormalised(attention: Tensor, keep: np.ndarray) -> Tensor:
 
 @dataclass(frozen=True)
 class HardRun:
-    """The encoder's top-layer node states on pruned graphs, and how many edges the graphs kept."""
+    """The network's top-layer node states on pruned graphs, and how many edges the graphs kept."""
 
     final_states: Tensor  # (n, hidden)
     kept_edges: int  # over every layer and head
-    all_edges: int  # layers · heads · n²
+    all_edges: int  # layers · heads · the graph's edges (n², or n(n + 1)/2 in a decoder's causal graph)
 
     @property
     def share_kept(self) -> float:
@@ -83,26 +84,26 @@ class HardRun:
 
 @torch.no_grad()
 def run_hard(
-    encoder: Encoder, input_ids: Sequence[int], token_type_ids: Sequence[int] | None, rule: EdgeRule
+    network: Network, input_ids: Sequence[int], token_type_ids: Sequence[int] | None, rule: EdgeRule
 ) -> HardRun:
     """Embed one sentence, then run every layer as message passing on its pruned attention graphs; each layer's
     graphs are computed from the previous pruned layer's output."""
     segments = None if token_type_ids is None else torch.tensor([token_type_ids])
-    states = encoder.embed(torch.tensor([input_ids]), segments)[0]  # (n, hidden)
-    kept_edges = 0
-    for layer in range(encoder.config.num_layers):
-        graphs = attention_graphs(encoder, layer, states)
+    states = network.embed(torch.tensor([input_ids]), segments)[0]  # (n, hidden)
+    kept_edges = all_edges = 0
+    for layer in range(network.config.num_layers):
+        graphs = attention_graphs(network, layer, states)
         keep = keep_mask(graphs, rule)
         kept_edges += int(keep.sum())
-        states = layer_as_message_passing(encoder, graphs, renormalised(graphs.attention, keep)).output
-    config, n = encoder.config, len(input_ids)
-    return HardRun(states, kept_edges, config.num_layers * config.num_heads * n * n)
+        all_edges += network.config.num_heads * int(graphs.edges.sum())
+        states = layer_as_message_passing(network, graphs, renormalised(graphs.attention, keep)).output
+    return HardRun(states, kept_edges, all_edges)
 
 
 @dataclass(frozen=True)
 class SweepPoint:
     """One rule's share of edges kept and the mean cosine similarity of the top-layer token states to the
-    unpruned encoder's."""
+    unpruned network's."""
 
     rule: EdgeRule
     share_kept: float
@@ -123,9 +124,9 @@ def sweep(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SweepPoint]:
     """Each rule's share of edges kept and the mean cosine similarity of its top-layer token states to the soft
-    encoder's (``KEEP_ALL``).
+    network's (``KEEP_ALL``).
 
-    ``run(rule)`` runs the encoder hard on one sentence: ``functools.partial(run_hard, encoder, input_ids,
+    ``run(rule)`` runs the network hard on one sentence: ``functools.partial(run_hard, network, input_ids,
     token_type_ids)``, or a cached copy of it. ``progress(done, total)`` is called after each rule."""
     soft = run(KEEP_ALL).final_states
     points = []

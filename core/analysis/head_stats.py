@@ -36,8 +36,8 @@ class TokenRoles:
 
 
 def token_roles(tokenized: Tokenized) -> TokenRoles:
-    """The leading special token plays [CLS] (RoBERTa's <s>), every other special token [SEP] (</s>)."""
-    special = np.array(tokenized.special)
+    """The leading sink plays [CLS] (RoBERTa's <s>, a decoder's first token), every other sink [SEP] (</s>)."""
+    special = np.array(tokenized.sinks)
     leading = np.arange(len(special)) == 0
     punctuation = np.array([token in PUNCTUATION for token in tokenized.token_labels])
     return TokenRoles(cls=special & leading, sep=special & ~leading, punctuation=punctuation)

@@ -1,4 +1,5 @@
-"""What a view shows: tokens or whole words, with or without [CLS]/[SEP], one head or a layer's average."""
+"""What a view shows: tokens or whole words, with or without the attention sinks ([CLS]/[SEP], a decoder's first
+token), one head or a layer's average."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from core.transformer.tokens import Tokenized
 
 @dataclass(frozen=True)
 class ViewOptions:
-    """words: merge subwords into words (Clark et al. 2019); hide_special: drop special tokens and renormalise rows;
-    readable: labels without byte-level space markers (export keeps the tokenizer's exact tokens)."""
+    """words: merge subwords into words (Clark et al. 2019); hide_special: drop the sink tokens (``Tokenized.sinks``:
+    an encoder's special tokens, a decoder's first token) and renormalise rows; readable: labels without byte-level
+    space markers (export keeps the tokenizer's exact tokens)."""
 
     words: bool = False
     hide_special: bool = False
@@ -23,11 +25,11 @@ class ViewOptions:
 def attention_view(tokenized: Tokenized, attentions: np.ndarray, options: ViewOptions) -> tuple[list[str], np.ndarray]:
     """(labels, attention (…, n, n)) for the chosen units; ``attentions`` is (…, tokens, tokens)."""
     if options.words:
-        labels, special = tokenized.word_labels, [word.special for word in tokenized.words]
+        labels, special = tokenized.word_labels, list(tokenized.word_sinks)
         attentions = word_attention(attentions, tokenized.word_groups)
     else:
         labels = tokenized.token_labels if options.readable else list(tokenized.tokens)
-        special = list(tokenized.special)
+        special = list(tokenized.sinks)
     if options.hide_special and not all(special):
         kept = [i for i, is_special in enumerate(special) if not is_special]
         labels, attentions = [labels[i] for i in kept], drop_tokens(attentions, kept)
@@ -36,11 +38,11 @@ def attention_view(tokenized: Tokenized, attentions: np.ndarray, options: ViewOp
 
 def view_position(tokenized: Tokenized, word: int, options: ViewOptions) -> int | None:
     """Where word ``word`` (an index into ``tokenized.words``) stands in ``attention_view``'s labels: the word
-    itself, or its first token in token units; None when the view hides it (a special token)."""
+    itself, or its first token in token units; None when the view hides it (a sink)."""
     if options.words:
-        special, index = [w.special for w in tokenized.words], word
+        special, index = list(tokenized.word_sinks), word
     else:
-        special, index = list(tokenized.special), tokenized.words[word].tokens[0]
+        special, index = list(tokenized.sinks), tokenized.words[word].tokens[0]
     if not options.hide_special or all(special):
         return index
     return None if special[index] else index - sum(special[:index])

@@ -32,14 +32,15 @@ def scaled_dot_product_attention(
     keys: torch.Tensor,
     values: torch.Tensor,
     mask: torch.Tensor | None = None,
+    scale: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention(Q, K, V) = softmax(Q Kᵀ / √d_k + M) V.
+    """Attention(Q, K, V) = softmax(Q Kᵀ · s + M) V, with s = 1/√d_k unless ``scale`` says otherwise.
 
     queries, keys, values: (..., tokens, d_head); mask: additive, broadcastable to (..., tokens, tokens).
     Returns (outputs (..., tokens, d_head), probabilities (..., tokens, tokens)); each row of the probabilities is
     one query's distribution over the keys, i.e. one node's outgoing edge weights in the attention graph.
     """
-    scores = torch.matmul(queries, keys.transpose(-1, -2)) * queries.shape[-1] ** -0.5
+    scores = torch.matmul(queries, keys.transpose(-1, -2)) * (queries.shape[-1] ** -0.5 if scale is None else scale)
     if mask is not None:
         scores = scores + mask
     probabilities = torch.softmax(scores, dim=-1)

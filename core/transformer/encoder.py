@@ -33,6 +33,7 @@ ACTIVATIONS = {
     "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
     "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
     "relu": F.relu,
+    "silu": F.silu,
 }
 
 
@@ -142,8 +143,8 @@ LAYER_PARTS = ("query", "key", "value", "attention_output", "attention_norm", "i
 
 
 @dataclass
-class EncoderOutput:
-    """Everything one forward pass computes, batch first.
+class NetworkOutput:
+    """Everything one forward pass of an encoder or decoder computes, batch first.
 
     hidden_states: (layers + 1, batch, tokens, hidden) — the embeddings, then each layer's output.
     attentions: (layers, batch, heads, tokens, tokens) — softmax probabilities, rows = queries.
@@ -234,6 +235,22 @@ class Encoder:
         weight, bias = weight_bias
         return F.layer_norm(states, (states.shape[-1],), weight, bias, self.config.layer_norm_eps)
 
+    def attention_bias(self, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Padding mask (batch, tokens), 1 = real → additive bias (batch, 1, 1, tokens): every word reads every
+        real word."""
+        return additive_mask(attention_mask)
+
+    def attention_input(self, states: torch.Tensor, index: int) -> torch.Tensor:
+        """The nodes whose projections are the queries, keys and values of layer ``index``: the layer's input itself
+        (post-norm: the norms come after the attention)."""
+        return states
+
+    def value_projection(self, index: int, head: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """W_V (head_size, hidden) and b_V of head ``head`` in layer ``index``."""
+        weight, bias = self.layers[index]["value"]
+        rows = slice(head * self.config.head_size, (head + 1) * self.config.head_size)
+        return weight[rows], None if bias is None else bias[rows]
+
     def layer(self, states: torch.Tensor, mask: torch.Tensor, index: int):
         """One encoder layer on (batch, tokens, hidden) → (output, probabilities, queries, keys, values)."""
         weights = self.layers[index]
@@ -267,11 +284,11 @@ class Encoder:
         input_ids: torch.Tensor,
         token_type_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
-    ) -> EncoderOutput:
+    ) -> NetworkOutput:
         """Run the encoder on (batch, tokens) ids; attention_mask has 1 for real tokens, 0 for padding."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        mask = additive_mask(attention_mask)
+        mask = self.attention_bias(attention_mask)
         states = self.embed(input_ids, token_type_ids)
         hidden_states, per_layer = [states], []
         for index in range(self.config.num_layers):
@@ -279,4 +296,4 @@ class Encoder:
             hidden_states.append(states)
             per_layer.append(attention_parts)
         probabilities, queries, keys, values = (torch.stack(part) for part in zip(*per_layer))
-        return EncoderOutput(torch.stack(hidden_states), probabilities, queries, keys, values)
+        return NetworkOutput(torch.stack(hidden_states), probabilities, queries, keys, values)

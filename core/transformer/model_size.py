@@ -60,6 +60,19 @@ def parameter_count(config: dict) -> ParameterCount:
     )
 
 
+def config_parameter_count(config: dict) -> int:
+    """Every parameter of transformers' base model (``AutoModel``) for a config.json, counted without allocating
+    weights: the model is built on the meta device. Tied weights count once."""
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    model_type = config["model_type"]
+    settings = {key: value for key, value in config.items() if key != "model_type"}
+    with torch.device("meta"):
+        model = AutoModel.from_config(AutoConfig.for_model(model_type, **settings), trust_remote_code=False)
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
 def model_configs() -> dict[str, dict]:
     """BERT-BASE, BERT-LARGE and the bundled MiniLM's config.json, by display name."""
     from core.transformer.models import bundled_model_folder

@@ -46,6 +46,7 @@ class Tokenized:
     words: tuple[Word, ...]
     truncated: bool  # True when tokens were dropped to fit the model's limit
     untruncated_length: int  # how many tokens the full input would have had
+    causal: bool = False  # read by a decoder: each token sees only itself and the tokens before it
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -53,6 +54,19 @@ class Tokenized:
     @property
     def special(self) -> tuple[bool, ...]:
         return tuple(sentence is None for sentence in self.sentences)
+
+    @property
+    def sinks(self) -> tuple[bool, ...]:
+        """Per token: does it play the attention sink, where heads park the attention they do not need? An encoder's
+        special tokens ([CLS], [SEP]; Clark et al. 2019), a decoder's first token, special or not, and its other
+        special tokens (Xiao et al. 2023, "Efficient Streaming Language Models with Attention Sinks")."""
+        return tuple(special or (self.causal and position == 0) for position, special in enumerate(self.special))
+
+    @property
+    def word_sinks(self) -> tuple[bool, ...]:
+        """``sinks`` per word: a word that holds a sink token."""
+        sinks = self.sinks
+        return tuple(any(sinks[token] for token in word.tokens) for word in self.words)
 
     @property
     def token_labels(self) -> list[str]:
@@ -76,16 +90,56 @@ def _readable(token: str) -> str:
     return token
 
 
+def _word_keys(sentences, word_ids, offsets, texts) -> list[tuple[int, int] | None]:
+    """Per token, the (sentence, word number) it belongs to; None for special tokens.
+
+    A word changes where the tokenizer's word id changes, and also where the characters say so: whitespace before the
+    token's first visible character, or punctuation on either side of the junction. The tokenizer's word ids alone
+    do not do: SentencePiece and Llama-3 tokenizers give the whole text one word id, and a byte-level BPE token
+    such as "Ġcat" may hold the space in its span (``Ġ``/``▁`` are read through the offsets, never the marks).
+    """
+    keys: list[tuple[int, int] | None] = []
+    number, last = -1, None  # last: (sentence, word id, end of the previous token, was it only whitespace)
+    for sentence, word_id, (start, end) in zip(sentences, word_ids, offsets):
+        if sentence is None or word_id is None:
+            keys.append(None)
+            last = None
+            continue
+        text = texts[sentence]
+        visible = start + len(text[start:end]) - len(text[start:end].lstrip())  # the first character after spaces
+        continues = last is not None and last[3] and sentence == last[0]  # a lone "Ġ" joins the word after it
+        new_word = (
+            not continues
+            and (
+                last is None
+                or (sentence, word_id) != last[:2]
+                or visible > last[2]  # whitespace between the tokens or at the start of this one
+                or not text[last[2] - 1 : last[2]].isalnum()
+                or not text[visible : visible + 1].isalnum()
+            )
+        )
+        number += new_word
+        keys.append((sentence, number))
+        last = (sentence, word_id, end, visible >= end)
+    return keys
+
+
 def _words(tokens, sentences, word_ids, offsets, texts) -> tuple[Word, ...]:
-    """Group token positions into words: tokens sharing (sentence, word id), then the tokenizer's words that one
-    written word holds joined into it (``_join_written_words``); each special token alone."""
+    """Group token positions into words (``_word_keys``), then the words that one written word holds joined into it
+    (``_join_written_words``); each special token alone. A word's text is the typed text it covers, spaces
+    trimmed."""
     words: list[Word] = []
     current_key = None
-    for position, (token, sentence, word_id, (start, end)) in enumerate(zip(tokens, sentences, word_ids, offsets)):
-        key = None if sentence is None or word_id is None else (sentence, word_id)
+    for position, (token, key, (start, end)) in enumerate(
+        zip(tokens, _word_keys(sentences, word_ids, offsets, texts), offsets)
+    ):
+        if key is not None:
+            sentence = key[0]
+            text = texts[sentence]
+            start += len(text[start:end]) - len(text[start:end].lstrip())
         if key is not None and key == current_key:
             last = words[-1]
-            assert last.span is not None and sentence is not None  # the word started in this sentence
+            assert last.span is not None  # the word started in this sentence
             span = (last.span[0], end)
             words[-1] = Word(texts[sentence][span[0] : span[1]], last.tokens + (position,), sentence, span)
         elif key is None:
@@ -121,8 +175,9 @@ def _join_written_words(words: list[Word], texts: tuple[str, str]) -> tuple[Word
     return tuple(merged)
 
 
-def tokenize(tokenizer, text: str, pair: str | None = None, max_tokens: int = 512) -> Tokenized:
-    """Tokenize ``text`` (and the optional second sentence ``pair``) with a fast Hugging Face tokenizer.
+def tokenize(tokenizer, text: str, pair: str | None = None, max_tokens: int = 512, causal: bool = False) -> Tokenized:
+    """Tokenize ``text`` (and the optional second sentence ``pair``) with a fast Hugging Face tokenizer, for an
+    encoder or, ``causal``, a decoder.
 
     Input longer than ``max_tokens`` is truncated (longest sentence first) and flagged; the token → word mapping
     comes from the tokenizer's own ``word_ids`` and character offsets.
@@ -159,4 +214,5 @@ def tokenize(tokenizer, text: str, pair: str | None = None, max_tokens: int = 51
         words=_words(tokens, sentences, encoding.word_ids(), offsets, texts),
         truncated=untruncated_length > len(input_ids),
         untruncated_length=untruncated_length,
+        causal=causal,
     )

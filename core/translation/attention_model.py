@@ -1,6 +1,6 @@
 """The translator's encoder as a model of the attention page: the same duck-typed interface as
-``core.transformer.models.AttentionModel`` (``name``, ``note``, ``max_tokens``, ``tokenize``, ``run``,
-``analyse``), so that its encoder self-attention heads show as word graphs.
+``core.transformer.models.AttentionModel`` (``name``, ``note``, ``network``, ``causal``, ``engine``, ``max_tokens``,
+``tokenize``, ``run``, ``analyse``), so that its encoder self-attention heads show as word graphs.
 
 A token is a segmented word (longest match over the grammar's vocabulary), with its character span in the typed
 text; there are no special tokens and no sentence pairs. Input longer than the model's positions is truncated and
@@ -30,6 +30,10 @@ class PairNotSupportedError(ValueError):
 
 class TranslatorAttentionModel:
     """A trained ``Translator`` behind ``AttentionModel``'s interface, plus ``translation`` for its own page."""
+
+    network = None  # its encoder is core.translation.model's, not a core.transformer Network
+    causal = False  # the views show its encoder's self-attention, which reads the whole sentence
+    engine = "core"
 
     def __init__(self, model: Translator, name: str = TRANSLATOR_NAME, note: str = TRANSLATOR_NOTE):
         self.model, self.name, self.note = model.eval(), name, note

@@ -53,3 +53,11 @@ def array(value) -> np.ndarray:
         data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
         return data.reshape([int(size) for size in str(value.get("shape", "-1")).split(",")])
     return np.asarray(value)
+
+
+def use_model(at: AppTest, name: str) -> AppTest:
+    """Type a Hub id or a local model folder into the sidebar's "Other" box, then rerun."""
+    at.sidebar.selectbox(key="model_choice").set_value("Other (type a Hub id)…")
+    rerun(at)
+    at.sidebar.text_input(key="custom_model").set_value(name)
+    return rerun(at)

@@ -3,9 +3,10 @@
 import json
 import re
 
+import numpy as np
 import pytest
 
-from tests.app.apptest import enter, open_app, rerun
+from tests.app.apptest import array, enter, open_app, rerun, use_model
 
 
 @pytest.fixture
@@ -107,3 +108,59 @@ def test_examples_fill_the_sentence_boxes(app):
     rerun(app)
     assert app.sidebar.text_input(key="pair").value == "A Transformer is a graph neural network."
     assert "neural" in json.dumps(plotly_specs(app)[1])  # the heatmap shows the second sentence
+
+
+# Decoders: a local random GPT-2 and Llama folder, typed under "Other"
+
+EDGE_TITLE = re.compile(r"\((\d+)\) \\u2192 [^(]*\((\d+)\): (\d\.\d+)")  # an edge's hover, "animal (2) → it (7): 0.432"
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_a_decoders_graph_points_back_and_its_heatmap_is_empty_above_the_diagonal(app, decoder_folders, family):
+    use_model(app, str(decoder_folders[family]))
+    app.select_slider(key="head").set_value(2)
+    app.segmented_control(key="units").set_value("Tokens")
+    app.selectbox(key="rule").set_value("all")
+    rerun(app)
+    assert not app.error
+    edges = [(int(source), int(target)) for source, target, _ in EDGE_TITLE.findall(iframe_html(app))]
+    assert edges and all(target <= source for source, target in edges)  # every edge to an earlier token
+    assert any(target < source for source, target in edges)
+    heatmap = np.array(array(plotly_specs(app)[1]["data"][0]["z"]), dtype=float)
+    upper = np.triu(np.ones(heatmap.shape, dtype=bool), k=1)
+    assert np.isnan(heatmap[upper]).all() and not np.isnan(heatmap[~upper]).any()
+    assert np.allclose(heatmap[~upper].reshape(-1).sum(), heatmap.shape[0], atol=1e-3)  # rows still sum to 1
+    assert any("**decoder**" in caption.value for caption in app.caption)
+
+
+def test_hiding_a_decoders_first_token_drops_the_sink_and_renormalises(app, decoder_folders):
+    use_model(app, str(decoder_folders["gpt2"]))
+    enter(app, text="Graphs connect words.", pair="")
+    toggle = app.toggle(key="hide_special")
+    assert toggle.label == "Hide the first token"
+    before = plotly_specs(app)[1]
+    toggle.set_value(True)
+    rerun(app)
+    after = plotly_specs(app)[1]
+    assert before["data"][0]["y"][0].startswith("Graphs") and not after["data"][0]["y"][0].startswith("Graphs")
+    weights = np.nan_to_num(np.array(array(after["data"][0]["z"]), dtype=float))
+    assert np.allclose(weights.sum(axis=1), 1.0, atol=1e-3)
+
+
+def test_a_decoder_says_that_it_reads_the_second_sentence_appended(app, decoder_folders):
+    use_model(app, str(decoder_folders["llama"]))
+    enter(app, text="The cat sat.", pair="It slept.")
+    assert any("the second sentence is appended" in caption.value for caption in app.caption)
+
+
+def test_a_model_over_the_parameter_budget_is_refused_with_its_size_and_the_bundled_one_shown(
+    monkeypatch, decoder_folders
+):
+    """The budget is checked on the config, before the weights (hosted, HOSTED_PARAMETER_BUDGET: the same path)."""
+    import ui.analysis
+
+    monkeypatch.setattr(ui.analysis, "PARAMETER_BUDGET", 50_000)
+    at = open_app()
+    use_model(at, str(decoder_folders["gpt2"]))
+    assert any("parameters; this app loads models of up to 0.05 M" in error.value for error in at.error), at.error
+    assert "Showing the bundled model instead" in at.error[0].value and "[CLS]" in iframe_html(at)

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.app.apptest import array, chart, chart_keys, open_app, rerun
+from tests.app.apptest import array, chart, chart_keys, open_app, rerun, use_model
 
 
 @pytest.fixture
@@ -104,3 +104,29 @@ def test_static_and_contextual_word_graphs(page):
     page.slider(key="gnn_static_threshold").set_value(1.0)
     rerun(page)
     assert len(chart(page, "gnn_static")["data"]) == 2  # no edge left: the midpoints and the nodes
+
+
+@pytest.mark.parametrize("family, norm", [("gpt2", "LayerNorm"), ("llama", "RMSNorm")])
+def test_a_decoder_layer_is_message_passing_on_its_causal_graphs(family, norm, decoder_folders):
+    page = use_model(open_app("app_pages/gnn.py"), str(decoder_folders[family]))
+    assert page.metric[0].label == "Layer 2 recomputed by message passing vs the decoder"
+    assert float(page.metric[0].value.split("=")[1]) <= 1e-5
+    explanation = " ".join(markdown.value for markdown in page.markdown)
+    assert "A decoder layer is pre-norm" in explanation and f"**{norm}** here" in explanation
+    assert "the tokens up to $i$ ($j \\le i$): a causal graph" in explanation  # the table's decoder column
+    assert "every token: a complete graph" not in explanation
+    assert any(r"\sum_{j \le i} A_h[i,j]\; x_j W_V^h" in latex.value for latex in page.latex)
+    adjacency = array(chart(page, "gnn_adjacency")["data"][0]["z"])
+    above = np.triu(np.ones(adjacency.shape, dtype=bool), k=1)
+    assert np.isnan(adjacency[above]).all() and not np.isnan(adjacency[~above]).any()  # no edge from a later token
+    np.testing.assert_allclose(adjacency[~above].reshape(-1)[:1], 1.0, atol=1e-6)  # token 0 reads only itself
+    rollout = array(chart(page, "gnn_rollout")["data"][0]["z"])
+    assert np.isnan(rollout[above]).all()
+    np.testing.assert_allclose(np.nansum(rollout, axis=1), 1.0, atol=1e-5)
+    sweep = chart(page, "gnn_sweep")  # the soft-vs-hard sweep runs the decoder too
+    assert max(array(trace["y"]).max() for trace in sweep["data"]) == pytest.approx(1.0, abs=1e-5)
+    titles = [annotation["text"] for annotation in chart(page, "gnn_heads")["layout"]["annotations"]]
+    assert "to first token (sink)" in titles and "to previous token" in titles
+    assert not any("[CLS]" in title or "[SEP]" in title or "next" in title for title in titles)
+    assert any("the attention sink" in caption.value for caption in page.caption)
+    assert "encoder" not in page.metric[0].help

@@ -3,9 +3,10 @@
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
-from tests.app.apptest import array, chart, open_app, rerun
+from tests.app.apptest import array, chart, open_app, rerun, use_model
 
 TABS = {"buckets": "Buckets", "toy": "Hash", "quality": "Quality", "scaling": "Scaling"}
 
@@ -34,6 +35,23 @@ def test_the_bucket_view_hashes_the_example_head(app):
     assert full_edges == 16 * 15 and lsh_edges < full_edges
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Tokens L"] == "16" and metrics["Pairs computed"].endswith("of 240")
+    assert not app.warning and not app.error
+    assert not any("Reformer shares Q and K" in info.value for info in app.info)  # an encoder: nothing to add
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_a_decoders_queries_are_hashed_and_its_differences_from_reformer_said(family, decoder_folders):
+    app = use_model(open_app("app_pages/lsh.py"), str(decoder_folders[family]))
+    buckets = array(chart(app, "lsh_buckets_fig")["data"][0]["z"])
+    n = buckets.shape[1]
+    assert buckets.shape == (1, n) and buckets.max() < 4  # the decoder's queries, in 4 buckets
+    assert len(app.get("iframe")) == 2
+    note = next(info.value for info in app.info if "Reformer shares Q and K" in info.value)
+    assert "separate ones" in note and "masks j > i inside each chunk" in note
+    assert ("rotary rotation" in note) == (family == "llama")  # GPT-2 adds learned positions to its inputs
+    own = array(chart(app, "lsh_model_heatmap")["data"][0]["z"])
+    assert own.shape == (n, n) and np.isnan(own[np.triu_indices(n, k=1)]).all()  # the model's causal attention
+    assert any("over the keys j ≤ i only (causal)" in m.value for m in app.markdown)
     assert not app.warning and not app.error
 
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
+from transformers import AutoModel, AutoTokenizer
 
 from core.export import head_csv
 from tests.conftest import ROOT
@@ -29,10 +31,34 @@ def test_cli_json_equals_transformers_attention(hf_bundled, bundled_model):
     with torch.no_grad():
         reference = torch.stack(hf_bundled(**reference_inputs, output_attentions=True).attentions)[:, 0].numpy()
     assert document["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert document["engine"] == "core" and document["causal"] is False
     assert document["tokens"] == bundled_model.tokenizer.convert_ids_to_tokens(reference_inputs["input_ids"][0])
     attention = np.array(document["attention"])
     assert attention.shape == (6, 12, len(document["tokens"]), len(document["tokens"]))
     assert np.abs(attention - reference).max() <= 1e-5
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2"])
+def test_cli_exports_a_local_decoder_folder_computed_by_the_core_equal_to_transformers(decoder_folders, family):
+    """A folder holding config.json, safetensors and tokenizer files: the core decoder's attention, causal, within
+    1e-5 of transformers' eager attention; a second sentence is read appended to the first."""
+    folder = decoder_folders[family]
+    text, pair = "The animal didn't cross the street.", "It was tired."
+    completed = export(text, "--pair", pair, "--model", str(folder))
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(completed.stdout)
+    assert document["engine"] == "core" and document["causal"] is True
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    input_ids = tokenizer(f"{text} {pair}", return_tensors="pt")["input_ids"]
+    reference_model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
+    with torch.no_grad():
+        reference = torch.stack(reference_model(input_ids, output_attentions=True).attentions)[:, 0].numpy()
+    assert document["tokens"] == tokenizer.convert_ids_to_tokens(input_ids[0])
+    attention = np.array(document["attention"])
+    assert attention.shape == reference.shape
+    assert np.abs(attention - reference).max() <= 1e-5
+    assert np.all(np.triu(attention, k=1) == 0)
 
 
 def test_cli_words_merges_subwords_and_keeps_rows_stochastic():

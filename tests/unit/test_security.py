@@ -39,7 +39,9 @@ PATH_TRICKS = [
 def no_hub(monkeypatch):
     """Record instead of downloading: which names would have gone to the Hugging Face Hub."""
     asked = []
-    monkeypatch.setattr(core.transformer.models, "_download", lambda name: asked.append(name) or Path("/nonexistent"))
+    monkeypatch.setattr(
+        core.transformer.models, "_download", lambda name, budget: asked.append(name) or Path("/nonexistent")
+    )
     return asked
 
 
@@ -130,7 +132,7 @@ def test_a_known_architecture_with_an_auto_map_never_runs_its_remote_code(tmp_pa
     model = load_ignoring_refusal(folder)
     assert not marker.exists()
     if model is not None:
-        assert model.encoder is not None  # the core encoder, not the planted class
+        assert model.network is not None  # the core encoder, not the planted class
 
 
 def test_the_transformers_fallback_never_runs_remote_code_either(tmp_path, bundled_model):

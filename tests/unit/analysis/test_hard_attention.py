@@ -1,4 +1,5 @@
-"""Soft vs hard structure: the encoder as message passing on pruned, row-renormalised attention graphs."""
+"""Soft vs hard structure: the network (an encoder, or a decoder on its causal graphs) as message passing on pruned,
+row-renormalised attention graphs."""
 
 from functools import partial
 
@@ -18,7 +19,8 @@ from core.analysis.hard_attention import (
     sweep,
     sweep_rules,
 )
-from core.analysis.transformer_gnn import AttentionGraphs
+from core.analysis.transformer_gnn import AttentionGraphs, attention_graphs
+from core.transformer.models import load_model
 
 SENTENCE = "The animal didn't cross the street because it was too tired."
 
@@ -26,7 +28,7 @@ SENTENCE = "The animal didn't cross the street because it was too tired."
 @pytest.fixture(scope="module")
 def sentence(bundled_model):
     tokenized = bundled_model.tokenize(SENTENCE)
-    soft = bundled_model.encoder(torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids]))
+    soft = bundled_model.network(torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids]))
     return tokenized, soft.hidden_states[-1, 0]
 
 
@@ -35,7 +37,10 @@ def hand_graphs(attention: np.ndarray) -> AttentionGraphs:
     attention = torch.tensor(attention, dtype=torch.float32)
     heads, n, _ = attention.shape
     vectors = torch.arange(heads * n * 2, dtype=torch.float32).view(heads, n, 2)
-    return AttentionGraphs(0, torch.zeros(n, 2), attention, vectors, vectors, torch.zeros(n, 2))
+    every_edge = torch.ones(n, n, dtype=torch.bool)
+    return AttentionGraphs(
+        0, torch.zeros(n, 2), torch.zeros(n, 2), attention, every_edge, vectors, vectors, torch.zeros(n, 2)
+    )
 
 
 @pytest.mark.parametrize(
@@ -44,16 +49,43 @@ def hand_graphs(attention: np.ndarray) -> AttentionGraphs:
 def test_keeping_every_edge_reproduces_the_encoder(bundled_model, sentence, rule):
     tokenized, soft = sentence
     assert len(tokenized) == 16
-    run = run_hard(bundled_model.encoder, tokenized.input_ids, tokenized.token_type_ids, rule)
+    run = run_hard(bundled_model.network, tokenized.input_ids, tokenized.token_type_ids, rule)
     assert run.share_kept == 1.0 and run.all_edges == 6 * 12 * 16 * 16
     assert (run.final_states - soft).abs().max() <= 1e-5
 
 
 def test_top_1_keeps_one_edge_per_row_and_moves_the_output(bundled_model, sentence):
     tokenized, soft = sentence
-    run = run_hard(bundled_model.encoder, tokenized.input_ids, tokenized.token_type_ids, Pruning(rule="top_k", k=1))
+    run = run_hard(bundled_model.network, tokenized.input_ids, tokenized.token_type_ids, Pruning(rule="top_k", k=1))
     assert run.share_kept == 1 / 16
     assert (run.final_states - soft).abs().max() > 0.1
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_a_decoder_run_hard_reproduces_itself_soft_and_moves_when_pruned(family, decoder_folders):
+    model = load_model(str(decoder_folders[family]))
+    tokenized = model.tokenize(SENTENCE)
+    soft = torch.from_numpy(model.run(tokenized).hidden_states[-1])  # (n, hidden): before the final norm
+    run = partial(run_hard, model.network, tokenized.input_ids, tokenized.token_type_ids)
+    scale = soft.abs().max()  # the residual stream grows unnormalised (~10 here): float32 round-off relative to it
+    assert (run(KEEP_ALL).final_states - soft).abs().max() <= 1e-5 * scale
+    assert (run(Pruning(rule="top_k", k=1)).final_states - soft).abs().max() > 1e-2 * scale
+    assert run(SameBucket(n_buckets=4, n_hashes=2)).final_states.isfinite().all()  # every row keeps an edge
+
+
+def test_a_decoders_rules_count_and_keep_only_its_causal_edges(decoder_folders):
+    """The causal graph has n(n + 1)/2 edges per head: keeping all of them keeps 100 %, and no rule keeps j > i."""
+    model = load_model(str(decoder_folders["gpt2"]))
+    tokenized = model.tokenize(SENTENCE)
+    n, config = len(tokenized), model.network.config
+    every = run_hard(model.network, tokenized.input_ids, None, KEEP_ALL)
+    assert every.all_edges == config.num_layers * config.num_heads * n * (n + 1) // 2
+    assert every.share_kept == 1.0
+    top_1 = run_hard(model.network, tokenized.input_ids, None, Pruning(rule="top_k", k=1))
+    assert top_1.kept_edges == config.num_layers * config.num_heads * n  # one edge per row
+    graphs = attention_graphs(model.network, 0, model.run(tokenized).hidden_states[0])
+    for rule in (KEEP_ALL, Pruning(rule="top_k", k=4), SameBucket(n_buckets=2)):
+        assert not np.triu(keep_mask(graphs, rule), k=1).any()
 
 
 def test_renormalised_zeroes_dropped_edges_and_rescales_each_row():
@@ -94,7 +126,7 @@ def test_sweep_reports_share_kept_and_similarity_for_each_rule(bundled_model, se
     rules = [KEEP_ALL, Pruning(rule="top_k", k=1), SameBucket(n_buckets=8, n_hashes=2)]
     progress = []
     points = sweep(
-        partial(run_hard, bundled_model.encoder, tokenized.input_ids, tokenized.token_type_ids),
+        partial(run_hard, bundled_model.network, tokenized.input_ids, tokenized.token_type_ids),
         rules,
         lambda done, total: progress.append((done, total)),
     )

@@ -14,6 +14,7 @@ from core.analysis.head_stats import (
     mean_statistics,
     token_roles,
 )
+from core.transformer.models import load_model
 
 # Tokens: [CLS] a , [SEP]
 ROLES = TokenRoles(
@@ -87,6 +88,28 @@ def test_token_roles_mark_cls_sep_and_punctuation(bundled_model):
     assert np.flatnonzero(roles.cls).tolist() == [0]
     assert np.flatnonzero(roles.sep).tolist() == [5, 8]
     assert np.flatnonzero(roles.punctuation).tolist() == [2, 4, 7]
+
+
+@pytest.mark.parametrize("family, first", [("gpt2", "The"), ("llama", "<s>")])
+def test_a_decoders_first_token_plays_cls_as_the_attention_sink(family, first, decoder_folders):
+    tokenized = load_model(str(decoder_folders[family])).tokenize("The cat sat and the dog slept.")
+    assert tokenized.causal and tokenized.tokens[0] == first  # GPT-2 adds no special token, Llama adds <s>
+    roles = token_roles(tokenized)
+    assert np.flatnonzero(roles.cls).tolist() == [0]
+    assert not roles.sep.any()  # no other special token in a typed text
+
+
+def test_causal_previous_token_and_sink_heads_get_their_patterns():
+    n = 5
+    previous = np.eye(n, k=-1)
+    previous[0, 0] = 1.0  # the first token can only read itself
+    sink = np.zeros((n, n))
+    sink[:, 0] = 1.0
+    roles = TokenRoles(cls=np.arange(n) == 0, sep=np.zeros(n, dtype=bool), punctuation=np.zeros(n, dtype=bool))
+    statistics = head_statistics(np.stack([previous, sink]), roles)
+    assert statistics.to_previous.tolist() == [1.0, 0.25] and statistics.to_next.tolist() == [0.0, 0.0]
+    assert statistics.to_cls.tolist() == [2 / n, 1.0]  # tokens 0 and 1 read token 0
+    assert head_patterns(statistics).tolist() == ["positional", "special-token"]
 
 
 def test_corpus_statistics_average_the_sentences_and_report_progress(bundled_model):

@@ -46,6 +46,26 @@ def test_rollout_multiplies_the_layers_upwards_and_keeps_rows_stochastic():
     )
 
 
+def causal_attentions(layers: int, heads: int, n: int, seed: int = 0) -> np.ndarray:
+    """Random attentions masked as a decoder's: no weight on a later token, rows renormalised."""
+    weights = random_attentions(layers, heads, n, seed) * np.tri(n)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def test_rollout_of_causal_attention_stays_lower_triangular_with_stochastic_rows():
+    rolled = rollout(causal_attentions(4, 3, 7))
+    assert np.all(np.triu(rolled, k=1) == 0)  # no top token draws on a later input token
+    assert np.allclose(rolled.sum(axis=-1), 1.0)
+    assert np.allclose(rolled[:, 0], np.eye(7)[0])  # the first token only ever reads itself
+
+
+def test_flow_of_causal_attention_reaches_no_later_token():
+    flow = attention_flow(causal_attentions(3, 2, 6, seed=2))
+    assert np.all(np.triu(flow, k=1) == 0) and np.all(flow[np.tri(6, dtype=bool)] > 0)
+    assert np.allclose(flow.sum(axis=-1), 1.0)
+    assert np.allclose(flow[0], np.eye(6)[0])
+
+
 def test_flow_network_is_the_layered_graph_with_residual_attention_as_capacities():
     network = flow_network(residual_attention(HAND))
     assert network.number_of_nodes() == 3 * 2 and network.number_of_edges() == 2 * 2 * 2

@@ -1,5 +1,6 @@
-"""An encoder layer recomputed as graph-convolution message passing (eq. 2.1) over its attention graphs equals the
-encoder's own layer within 1e-5, on the bundled MiniLM and on a small random BERT."""
+"""A layer recomputed as graph-convolution message passing (eq. 2.1) over its attention graphs equals the network's
+own layer within 1e-5: an encoder's (the bundled MiniLM, a small random BERT) on complete graphs, a decoder's (random
+GPT-2, Llama, Qwen2) on causal ones."""
 
 import pytest
 import torch
@@ -8,6 +9,8 @@ from transformers import BertConfig, BertModel
 
 from core.analysis.transformer_gnn import attention_graphs, layer_as_message_passing, value_convolution
 from core.transformer.encoder import Encoder, EncoderConfig
+from core.transformer.models import load_model
+from core.transformer.random_checkpoints import FAMILIES
 
 TOLERANCE = 1e-5
 SENTENCE = "The animal didn't cross the street because it was too tired."
@@ -32,8 +35,8 @@ def small_bert():
 def test_every_layer_of_the_bundled_model_is_message_passing_over_its_attention(bundled_model):
     result = bundled_model.analyse(SENTENCE)
     for layer in range(result.num_layers):
-        graphs = attention_graphs(bundled_model.encoder, layer, result.hidden_states[layer])
-        recomputed = layer_as_message_passing(bundled_model.encoder, graphs)
+        graphs = attention_graphs(bundled_model.network, layer, result.hidden_states[layer])
+        recomputed = layer_as_message_passing(bundled_model.network, graphs)
         assert recomputed.max_difference <= TOLERANCE
         assert (recomputed.output - torch.from_numpy(result.hidden_states[layer + 1])).abs().max() <= TOLERANCE
 
@@ -77,3 +80,31 @@ def test_message_passing_over_another_graph_moves_the_output(small_bert):
     recomputed = layer_as_message_passing(encoder, graphs, self_loops_only)
     assert torch.equal(recomputed.adjacency, self_loops_only)
     assert recomputed.max_difference > 1e-2
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_decoder_layer_is_message_passing_over_its_causal_attention(family, decoder_folders):
+    model = load_model(str(decoder_folders[family]))
+    result = model.analyse(SENTENCE)
+    n = len(result.tokenized)
+    later = torch.ones(n, n, dtype=torch.bool).triu(1)  # key j > query i
+    for layer in range(result.num_layers):
+        graphs = attention_graphs(model.network, layer, result.hidden_states[layer])
+        recomputed = layer_as_message_passing(model.network, graphs)
+        assert recomputed.max_difference <= TOLERANCE
+        assert (recomputed.output - torch.from_numpy(result.hidden_states[layer + 1])).abs().max() <= TOLERANCE
+        assert (graphs.attention[:, later] == 0).all() and (graphs.attention[:, ~later] > 0).all()
+        for steps in recomputed.heads:  # messages run only from a token to itself and the tokens after it
+            source, target = steps.edge_index
+            assert (source <= target).all() and steps.edge_index.shape[1] == n * (n + 1) // 2
+
+
+def test_a_decoder_head_reads_the_normalised_stream_not_the_stream(decoder_folders):
+    decoder = load_model(str(decoder_folders["llama"])).network
+    nodes = torch.randn(5, decoder.config.hidden_size, generator=torch.Generator().manual_seed(3))
+    graphs = attention_graphs(decoder, 0, nodes)
+    normalised = nodes * torch.rsqrt(nodes.pow(2).mean(-1, keepdim=True) + decoder.config.norm_eps)
+    assert torch.allclose(graphs.attention_input, normalised * decoder.layers[0]["attention_norm"][0], atol=1e-6)
+    weight, _ = decoder.value_projection(0, 3)  # query head 3 of 4 shares the one key/value head
+    head = layer_as_message_passing(decoder, graphs).heads[3]
+    assert torch.allclose(head.output, graphs.attention[3] @ (graphs.attention_input @ weight.T), atol=1e-5)

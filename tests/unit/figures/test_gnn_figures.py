@@ -51,6 +51,25 @@ def test_head_statistics_figure_has_seven_statistics_and_the_patterns():
     assert f"layer 1, head 1 · {patterns[0, 0]}" == figure.data[0].customdata[0][0]
 
 
+def test_a_decoders_head_statistics_name_the_first_token_the_sink_and_leave_out_zero_panels():
+    stats = statistics()
+    typed = HeadStatistics(**{**vars(stats), "to_next": np.zeros((2, 3)), "to_sep": np.zeros((2, 3))})
+    figure = head_statistics_figure(typed, head_patterns(typed), causal=True)
+    titles = [annotation.text for annotation in figure.layout.annotations]
+    assert titles == [
+        "entropy (nats)",
+        "to first token (sink)",
+        "to punctuation (. ,)",
+        "to previous token",
+        "to itself",
+        "pattern (S sink · P positional · B broad)",
+    ]
+    np.testing.assert_allclose(np.array(figure.data[1].z), stats.to_cls)
+    assert "to first token (sink): " in figure.data[1].hovertemplate
+    with_special = head_statistics_figure(stats, head_patterns(stats), causal=True)  # a special token in the text
+    assert "to other special tokens" in [annotation.text for annotation in with_special.layout.annotations]
+
+
 def test_rnn_memory_figure_shows_half_to_the_tenth():
     figure = rnn_memory_figure(0.5, 20)
     rnn, attention = figure.data

@@ -40,7 +40,7 @@ def assert_parity(encoder, reference, input_ids, token_type_ids=None, attention_
 def test_bundled_minilm_equals_transformers(bundled_model, hf_bundled, sentence):
     tokenized = bundled_model.tokenize(sentence)
     assert_parity(
-        bundled_model.encoder, hf_bundled, torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids])
+        bundled_model.network, hf_bundled, torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids])
     )
 
 
@@ -48,7 +48,7 @@ def test_bundled_minilm_equals_transformers_on_a_sentence_pair(bundled_model, hf
     tokenized = bundled_model.tokenize("The chapter explains attention.", "A Transformer is a graph network.")
     assert set(tokenized.token_type_ids) == {0, 1}
     assert_parity(
-        bundled_model.encoder, hf_bundled, torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids])
+        bundled_model.network, hf_bundled, torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids])
     )
 
 
@@ -56,7 +56,7 @@ def test_bundled_minilm_equals_transformers_on_a_padded_batch(bundled_model, hf_
     batch = bundled_model.tokenizer(SENTENCES[:3], padding=True, return_tensors="pt")
     assert (batch["attention_mask"] == 0).any()
     assert_parity(
-        bundled_model.encoder, hf_bundled, batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]
+        bundled_model.network, hf_bundled, batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]
     )
 
 
@@ -121,7 +121,7 @@ def test_random_distilbert_config(tmp_path):
 
 def test_outputs_carry_queries_keys_values_per_head(bundled_model):
     tokenized = bundled_model.tokenize("Queries meet keys.")
-    output = bundled_model.encoder(torch.tensor([tokenized.input_ids]))
+    output = bundled_model.network(torch.tensor([tokenized.input_ids]))
     n = len(tokenized)
     assert output.queries.shape == output.keys.shape == output.values.shape == (6, 1, 12, n, 32)
     # the probabilities are exactly softmax(q·k/√d) of the returned queries and keys

@@ -107,3 +107,45 @@ def test_words_follow_the_typed_words_across_inner_apostrophes_and_hyphens(bundl
 def test_text_without_inner_apostrophes_keeps_the_tokenizers_words(bundled_model):
     assert bundled_model.tokenize("私は今日東京に行く").word_labels[1:-1] == list("私は今日東京に行く")
     assert bundled_model.tokenize("'Tokyo' - today").word_labels[1:-1] == ["'", "Tokyo", "'", "-", "today"]
+
+
+# Decoders: words through the offsets, the first token as the attention sink
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2"])
+def test_a_decoders_pieces_form_the_typed_words_whatever_marks_their_spaces(decoder_folders, family):
+    """Byte-level BPE (Ġ) and SentencePiece (▁) pieces group into the words as typed, spans exact, no empty word."""
+    from core.transformer.models import load_model
+
+    text = "The cat didn't sit. It's well-known!"
+    tokenized = load_model(str(decoder_folders[family])).tokenize(text)
+    words = [word for word in tokenized.words if not word.special]
+    assert [word.text for word in words] == ["The", "cat", "didn't", "sit", ".", "It's", "well-known", "!"]
+    assert all(text[word.span[0] : word.span[1]] == word.text for word in words)
+    assert sorted(t for word in tokenized.words for t in word.tokens) == list(range(len(tokenized)))
+
+
+def test_words_come_from_the_offsets_when_the_tokenizer_gives_the_whole_text_one_word_id():
+    """Real Llama-2/3 tokenizers give every token word id 0: spaces and punctuation in the text still split words,
+    and a lone space piece ("Ġ") joins the word after it."""
+    from core.transformer.tokens import _words
+
+    text = "The cat didn't sit. Ok"
+    tokens = ["<s>", "▁The", "▁cat", "▁didn", "'", "t", "▁s", "it", ".", "Ġ", "Ok"]
+    offsets = [(0, 0), (0, 3), (3, 7), (7, 12), (12, 13), (13, 14), (14, 16), (16, 18), (18, 19), (19, 20), (20, 22)]
+    sentences = [None] + [0] * 10
+    words = _words(tokens, sentences, [None] + [0] * 10, offsets, (text, ""))
+    assert [word.text for word in words] == ["<s>", "The", "cat", "didn't", "sit", ".", "Ok"]
+    assert [word.tokens for word in words][-1] == (9, 10)
+
+
+def test_a_decoders_sink_is_its_first_token_and_an_encoders_its_special_tokens(bundled_model, decoder_folders):
+    from core.transformer.models import load_model
+
+    gpt2 = load_model(str(decoder_folders["gpt2"])).tokenize("Attention is a graph.")
+    assert gpt2.causal and gpt2.sinks == (True,) + (False,) * (len(gpt2) - 1)  # "Attention", no BOS
+    assert gpt2.word_sinks[0] and not any(gpt2.word_sinks[1:])
+    llama = load_model(str(decoder_folders["llama"])).tokenize("Attention is a graph.")
+    assert llama.tokens[0] == "<s>" and llama.sinks[0] and not any(llama.sinks[1:])
+    bert = bundled_model.tokenize("Attention is a graph.")
+    assert not bert.causal and bert.sinks == bert.special
