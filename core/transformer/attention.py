@@ -33,15 +33,19 @@ def scaled_dot_product_attention(
     values: torch.Tensor,
     mask: torch.Tensor | None = None,
     scale: float | None = None,
+    out: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Attention(Q, K, V) = softmax(Q Kᵀ · s + M) V, with s = 1/√d_k unless ``scale`` says otherwise.
 
     queries, keys, values: (..., tokens, d_head); mask: additive, broadcastable to (..., tokens, tokens).
     Returns (outputs (..., tokens, d_head), probabilities (..., tokens, tokens)); each row of the probabilities is
-    one query's distribution over the keys, i.e. one node's outgoing edge weights in the attention graph.
+    one query's distribution over the keys, i.e. one node's outgoing edge weights in the attention graph. ``out``
+    (..., tokens, tokens), if given, receives the probabilities: a slice of a model's stacked maps, filled in place
+    rather than copied there afterwards.
     """
-    scores = torch.matmul(queries, keys.transpose(-1, -2)) * (queries.shape[-1] ** -0.5 if scale is None else scale)
+    scores = torch.matmul(queries, keys.transpose(-1, -2), out=out)
+    scores.mul_(queries.shape[-1] ** -0.5 if scale is None else scale)
     if mask is not None:
-        scores = scores + mask
-    probabilities = torch.softmax(scores, dim=-1)
+        scores.add_(mask)
+    probabilities = torch.softmax(scores, dim=-1) if out is None else torch.softmax(scores, dim=-1, out=out)
     return torch.matmul(probabilities, values), probabilities

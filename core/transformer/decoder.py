@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from core.transformer.attention import merge_heads, scaled_dot_product_attention, split_heads
-from core.transformer.encoder import ACTIVATIONS, NetworkOutput, UnsupportedModelError, load_safetensors
+from core.transformer.encoder import ACTIVATIONS, NetworkOutput, UnsupportedModelError, load_safetensors, run_layers
 
 LLAMA_FAMILY = {"llama", "mistral", "qwen2"}
 DECODER_TYPES = {"gpt2", *LLAMA_FAMILY}
@@ -228,7 +228,7 @@ class Decoder:
     def _layer(self, weights: dict[str, torch.Tensor], names: dict[str, str], index: int) -> dict[str, Weight]:
         layer = {part: _weight(weights, name.format(i=index)) for part, name in names.items() if "{i}" in name}
         if self.config.model_type == "gpt2":  # Conv1D stores (in, out): transposed to F.linear's (out, in)
-            layer.update({part: (layer[part][0].T.contiguous(), layer[part][1]) for part in GPT2_CONV1D})
+            layer.update({part: (layer[part][0].T, layer[part][1]) for part in GPT2_CONV1D})  # views: no copy
         if "qkv" in layer:  # GPT-2's fused projection: rows [0, h) queries, [h, 2h) keys, [2h, 3h) values
             weight, bias = layer.pop("qkv")
             weight_parts = weight.chunk(3, dim=0)
@@ -278,9 +278,9 @@ class Decoder:
         rows = slice(head // self.config.queries_per_key * size, (head // self.config.queries_per_key + 1) * size)
         return weight[rows], None if bias is None else bias[rows]
 
-    def layer(self, states: torch.Tensor, mask: torch.Tensor, index: int):
+    def layer(self, states: torch.Tensor, mask: torch.Tensor, index: int, out: torch.Tensor | None = None):
         """One decoder layer on (batch, tokens, hidden) → (output, probabilities, queries, keys, values), the last
-        four (batch, heads, tokens, head_size or tokens) per query head."""
+        four (batch, heads, tokens, head_size or tokens) per query head; ``out`` receives the probabilities."""
         weights, config = self.layers[index], self.config
         nodes = self.attention_input(states, index)
         queries = split_heads(F.linear(nodes, *weights["query"]), config.num_heads)  # (batch, heads, tokens, d)
@@ -290,7 +290,7 @@ class Decoder:
             queries, keys = config.rotary.rotate(queries), config.rotary.rotate(keys)
         keys = keys.repeat_interleave(config.queries_per_key, dim=1)  # (batch, heads, tokens, d)
         values = values.repeat_interleave(config.queries_per_key, dim=1)
-        messages, probabilities = scaled_dot_product_attention(queries, keys, values, mask, config.scale(index))
+        messages, probabilities = scaled_dot_product_attention(queries, keys, values, mask, config.scale(index), out)
         output = self.update(states, merge_heads(messages), index)[-1]
         return output, probabilities, queries, keys, values
 
@@ -327,14 +327,7 @@ class Decoder:
     ) -> NetworkOutput:
         """Run the decoder on (batch, tokens) ids; attention_mask has 1 for real tokens, 0 for (right) padding."""
         mask = self.attention_bias(torch.ones_like(input_ids) if attention_mask is None else attention_mask)
-        states = self.embed(input_ids)
-        hidden_states, per_layer = [states], []
-        for index in range(self.config.num_layers):
-            states, *attention_parts = self.layer(states, mask, index)
-            hidden_states.append(states)
-            per_layer.append(attention_parts)
-        probabilities, queries, keys, values = (torch.stack(part) for part in zip(*per_layer))
-        return NetworkOutput(torch.stack(hidden_states), probabilities, queries, keys, values)
+        return run_layers(self, self.embed(input_ids), mask)
 
 
 def _weight(weights: dict[str, torch.Tensor], name: str) -> Weight:
