@@ -119,14 +119,14 @@ def pre_norm_explanation(decoder: Decoder) -> None:
         "their messages are added to the stream, and the feed-forward reads the sum normalised again, so the stream "
         "itself is never normalised:"
     )
-    st.latex(
-        r"x_i = \operatorname{Norm}_1(h_i), \quad a_i = h_i + \operatorname{concat}_h(o_i^h)\, W_O\,(+\,b_O),"
-        r"\quad h_i'' = a_i + \operatorname{FFN}(\operatorname{Norm}_2(a_i))"
+    st.latex(  # one step a line: the column is half the page
+        r"\begin{aligned} x_i &= \operatorname{Norm}_1(h_i) \\ a_i &= h_i + \operatorname{concat}_h(o_i^h)\, W_O"
+        r"\,(+\,b_O) \\ h_i'' &= a_i + \operatorname{FFN}(\operatorname{Norm}_2(a_i)) \end{aligned}"
     )
     notes = [
         "Norm is " + NORMS["RMSNorm" if config.rms_norm else "LayerNorm"],
         "$N(i)$ = the tokens $j \\le i$: the causal mask removes every edge from a later token, so each head's "
-        "graph is lower triangular, a DAG in reading order.",
+        "graph is lower triangular: edges come only from earlier tokens, besides each token's edge to itself.",
     ]
     if config.rotary is not None:
         notes.append(
@@ -263,6 +263,7 @@ def soft_vs_hard_section(result: AttentionResult, model: AttentionModel, scale: 
             [p.share_kept for p in points],
             [p.similarity for p in points],
             [rule_name(p.rule) for p in points],
+            causal=model.causal,
             text_scale=scale,
         )
         st.plotly_chart(figure, key="gnn_sweep", config=config)

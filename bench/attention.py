@@ -19,7 +19,6 @@ RESULT p50_ms_16=… p50_ms_64=… p50_ms_128=… encoder_vs_hf=… cold_start_s
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import sys
 import time
@@ -30,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+
+from harness.machine import load_average, torch_setup  # noqa: E402
 
 LENGTHS = (16, 64, 128)
 REPEATS = 30
@@ -183,19 +184,11 @@ def compare_with_transformers(model, texts: dict[int, str]) -> dict[int, tuple[f
     return results
 
 
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def main() -> None:
     import torch
-    import transformers
 
     torch.set_num_threads(1)  # as app.py runs it
-    print(
-        f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"transformers {transformers.__version__}, {os.cpu_count()} CPUs, load average {load_average()}"
-    )
+    print(torch_setup())
     cold_s, rss_mb = cold_start()
 
     from core.transformer.models import load_model

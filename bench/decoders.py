@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from harness.machine import load_average, torch_setup  # noqa: E402
 
 MODELS = {"gpt2": ("gpt2", "gpt2-small"), "llama": ("llama", "smollm2-135m")}  # name → (family, size)
 LENGTHS = (16, 128, 512)
@@ -160,21 +161,13 @@ def memory(folder: Path | None) -> dict:
 # --- report -------------------------------------------------------------------------------------------------
 
 
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def main() -> None:
     import torch
-    import transformers
 
     from core.transformer.random_checkpoints import write_random_checkpoint
 
     torch.set_num_threads(1)  # as app.py runs it
-    print(
-        f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} thread), "
-        f"transformers {transformers.__version__}, {os.cpu_count()} CPUs, load average {load_average()}"
-    )
+    print(torch_setup())
     timings: dict[str, dict[int, Timing]] = {}
     memories: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench-decoders-") as directory:

@@ -49,10 +49,11 @@ def sweep_figure(
     similarities: Sequence[float],
     rule_names: Sequence[str],
     *,
+    causal: bool = False,
     text_scale: float = 1.0,
 ) -> go.Figure:
     """Mean cosine similarity of the top-layer states (hard vs soft) against the share of edges kept; one marker
-    series per rule family, in order of share kept."""
+    series per rule family, in order of share kept. ``causal``: shares of a decoder's n(n + 1)/2 edges per head."""
     if not len(families) == len(shares) == len(similarities) == len(rule_names):
         raise ValueError("families, shares, similarities and rule names must have the same length")
     figure = go.Figure()
@@ -71,7 +72,7 @@ def sweep_figure(
             )
         )
     figure.update_xaxes(
-        title_text="edges kept (% of all layers × heads × n²)",
+        title_text=f"edges kept (% of all layers × heads × {'n(n + 1)/2' if causal else 'n²'})",
         range=[0, 102],
         showgrid=True,
         gridcolor=GRID,

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from core.transformer.attention import merge_heads, scaled_dot_product_attention, split_heads
-from core.transformer.encoder import ACTIVATIONS, NetworkOutput, UnsupportedModelError, load_safetensors, run_layers
+from core.transformer.encoder import LayerStack, UnsupportedModelError, load_safetensors
 
 LLAMA_FAMILY = {"llama", "mistral", "qwen2"}
 DECODER_TYPES = {"gpt2", *LLAMA_FAMILY}
@@ -205,14 +205,13 @@ CHECKPOINT_PREFIXES = ("transformer.", "model.")  # the base model's name inside
 GPT2_CONV1D = ("qkv", "attention_output", "up", "down")
 
 
-class Decoder:
+class Decoder(LayerStack):
     """A causal decoder: embeddings, then ``num_layers`` × pre-norm (causal multi-head attention + feed-forward)."""
 
+    config: DecoderConfig
+
     def __init__(self, config: DecoderConfig, weights: dict[str, torch.Tensor]):
-        self.config = config
-        if config.hidden_act not in ACTIVATIONS:
-            raise UnsupportedModelError(f"activation {config.hidden_act!r} is not implemented")
-        self.activation = ACTIVATIONS[config.hidden_act]
+        super().__init__(config)
         weights = {_strip_prefix(name): tensor.float() for name, tensor in weights.items()}
         names = GPT2_NAMES if config.model_type == "gpt2" else LLAMA_NAMES
         try:
@@ -317,17 +316,6 @@ class Decoder:
     def final_norm(self, states: torch.Tensor) -> torch.Tensor:
         """The norm after the last layer (GPT-2's ln_f, Llama's norm): what a language-model head reads."""
         return self._norm(states, self.embeddings["final_norm"])
-
-    @torch.inference_mode()
-    def __call__(
-        self,
-        input_ids: torch.Tensor,
-        token_type_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-    ) -> NetworkOutput:
-        """Run the decoder on (batch, tokens) ids; attention_mask has 1 for real tokens, 0 for (right) padding."""
-        mask = self.attention_bias(torch.ones_like(input_ids) if attention_mask is None else attention_mask)
-        return run_layers(self, self.embed(input_ids), mask)
 
 
 def _weight(weights: dict[str, torch.Tensor], name: str) -> Weight:

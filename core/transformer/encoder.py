@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -180,14 +181,74 @@ def load_safetensors(folder: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
-class Encoder:
-    """A BERT-family encoder: embeddings, then ``num_layers`` × (multi-head self-attention + feed-forward)."""
+class StackShape(Protocol):
+    """What the shared forward pass reads of a config (frozen dataclasses: read-only)."""
 
-    def __init__(self, config: EncoderConfig, weights: dict[str, torch.Tensor]):
-        self.config = config
+    @property
+    def num_layers(self) -> int: ...
+
+    @property
+    def num_heads(self) -> int: ...
+
+    @property
+    def hidden_act(self) -> str: ...
+
+
+class LayerStack:
+    """The forward pass an encoder and a decoder share: embed the tokens, run every layer, keep all it computes.
+
+    A subclass provides ``config`` (with num_layers and num_heads), ``attention_bias`` (who may read whom),
+    ``embed`` and ``layer``.
+    """
+
+    config: StackShape
+
+    def __init__(self, config: StackShape):
         if config.hidden_act not in ACTIVATIONS:
             raise UnsupportedModelError(f"activation {config.hidden_act!r} is not implemented")
+        self.config = config
         self.activation = ACTIVATIONS[config.hidden_act]
+
+    def attention_bias(self, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def layer(self, states: torch.Tensor, mask: torch.Tensor, index: int, out: torch.Tensor | None = None):
+        raise NotImplementedError
+
+    @torch.inference_mode()
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> NetworkOutput:
+        """Run the network on (batch, tokens) ids; attention_mask has 1 for real tokens, 0 for (right) padding.
+
+        Each layer writes its attention maps straight into their slice of the stacked (layers, batch, heads, tokens,
+        tokens) output: stacking them afterwards copied 270 MB at 512 tokens for a 30 × 9-head model."""
+        mask = self.attention_bias(torch.ones_like(input_ids) if attention_mask is None else attention_mask)
+        states = self.embed(input_ids, token_type_ids)
+        batch, tokens, _ = states.shape
+        attentions = torch.empty(self.config.num_layers, batch, self.config.num_heads, tokens, tokens)
+        hidden_states, per_layer = [states], []
+        for index in range(self.config.num_layers):
+            states, _, *vectors = self.layer(states, mask, index, out=attentions[index])
+            hidden_states.append(states)
+            per_layer.append(vectors)
+        queries, keys, values = (torch.stack(part) for part in zip(*per_layer))
+        return NetworkOutput(torch.stack(hidden_states), attentions, queries, keys, values)
+
+
+class Encoder(LayerStack):
+    """A BERT-family encoder: embeddings, then ``num_layers`` × (multi-head self-attention + feed-forward)."""
+
+    config: EncoderConfig
+
+    def __init__(self, config: EncoderConfig, weights: dict[str, torch.Tensor]):
+        super().__init__(config)
         prefix = CHECKPOINT_PREFIXES[config.model_type]
         weights = {_normalise_name(name, prefix): tensor.float() for name, tensor in weights.items()}
         names = DISTILBERT_NAMES if config.model_type == "distilbert" else BERT_NAMES
@@ -222,7 +283,7 @@ class Encoder:
         real = (input_ids != self.config.pad_token_id).long()
         return torch.cumsum(real, dim=1) * real + self.config.pad_token_id
 
-    def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None) -> torch.Tensor:
+    def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """h⁰ = LayerNorm(word + position [+ segment] embeddings): (batch, tokens, hidden)."""
         states = F.embedding(input_ids, self.embeddings["word_embeddings"][0])
         states = states + F.embedding(self.position_ids(input_ids), self.embeddings["position_embeddings"][0])
@@ -278,30 +339,3 @@ class Encoder:
         feed_forward = F.linear(self.activation(F.linear(attended, *weights["intermediate"])), *weights["output"])
         output = self._layer_norm(attended + feed_forward, weights["output_norm"])
         return attention_output, attended, feed_forward, output
-
-    @torch.inference_mode()
-    def __call__(
-        self,
-        input_ids: torch.Tensor,
-        token_type_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-    ) -> NetworkOutput:
-        """Run the encoder on (batch, tokens) ids; attention_mask has 1 for real tokens, 0 for padding."""
-        mask = self.attention_bias(torch.ones_like(input_ids) if attention_mask is None else attention_mask)
-        return run_layers(self, self.embed(input_ids, token_type_ids), mask)
-
-
-def run_layers(network, states: torch.Tensor, mask: torch.Tensor) -> NetworkOutput:
-    """Every layer of an encoder or decoder on the embeddings ``states`` (batch, tokens, hidden), keeping all it
-    computes. Each layer writes its attention maps straight into their slice of the stacked (layers, batch, heads,
-    tokens, tokens) output: stacking them afterwards copied 270 MB at 512 tokens for a 30 × 9-head model."""
-    batch, tokens, _ = states.shape
-    config = network.config
-    attentions = torch.empty(config.num_layers, batch, config.num_heads, tokens, tokens)
-    hidden_states, per_layer = [states], []
-    for index in range(config.num_layers):
-        states, _, *vectors = network.layer(states, mask, index, out=attentions[index])
-        hidden_states.append(states)
-        per_layer.append(vectors)
-    queries, keys, values = (torch.stack(part) for part in zip(*per_layer))
-    return NetworkOutput(torch.stack(hidden_states), attentions, queries, keys, values)
