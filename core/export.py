@@ -4,7 +4,8 @@ Command line:  python -m core.export "TEXT" [--pair "TEXT B"] [--model NAME_OR_F
 prints {"model": ..., "engine": ..., "causal": ..., "tokens": [...], "attention": [layers][heads][n][n]} to stdout.
 "engine" names what computed the attention: "core" (this package's encoder or decoder, checked against
 transformers) or "transformers" (its own code, for architectures the core does not implement); "causal" is true
-for a decoder, whose rows have nothing after their own position.
+for a decoder, whose rows have nothing after their own position. With TRANSFORMER_GRAPH_HOSTED set, as in the hosted
+app, local folders and models over the hosted parameter budget are refused.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import numpy as np
 
 from core.analysis.view_options import ViewOptions, attention_view
-from core.transformer.models import BUNDLED_MODEL, ModelLoadError, load_model
+from core.transformer.models import BUNDLED_MODEL, ModelLoadError, hosted, load_model, parameter_budget
 from core.transformer.tokens import EmptyTextError
 
 
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--words", action="store_true", help="merge subword tokens into words (Clark et al. 2019)")
     args = parser.parse_args(argv)
     try:
-        model = load_model(args.model)
+        hosted_mode = hosted()  # as the app: no local folder, the hosted parameter budget
+        model = load_model(args.model, allow_local=not hosted_mode, parameter_budget=parameter_budget(hosted_mode))
         result = model.analyse(args.text, args.pair)
     except (ModelLoadError, EmptyTextError) as error:
         print(f"error: {error}", file=sys.stderr)

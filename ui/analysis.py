@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from core.transformer.models import (
     BUNDLED_MODEL,
-    HOSTED_PARAMETER_BUDGET,
-    PARAMETER_BUDGET,
     AttentionModel,
     AttentionResult,
     ModelLoadError,
+    hosted,
     load_model,
+    parameter_budget,
 )
 from core.transformer.tokens import EmptyTextError
 from core.translation.attention_model import TRANSLATOR_NAME, PairNotSupportedError, TranslatorAttentionModel
 from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError, segment
 from ui.translator import shipped_run
-
-HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
-
-
-def hosted() -> bool:
-    """True when the environment variable TRANSFORMER_GRAPH_HOSTED is 1, true, yes or on (any case).
-
-    A hosted app (e.g. on Streamlit Community Cloud) loads only the bundled model and Hugging Face Hub ids, never a
-    folder from its own disk, so that a visitor cannot point it at local paths (``../``, ``/…``, ``~``), and no
-    model over HOSTED_PARAMETER_BUDGET parameters, so that one visitor's choice cannot exhaust the app's memory.
-    """
-    return os.environ.get(HOSTED_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def cached_model(name: str) -> AttentionModel | TranslatorAttentionModel:
@@ -45,8 +31,7 @@ def _cached_model(name: str, allow_local: bool) -> AttentionModel | TranslatorAt
     hosted."""
     if name == TRANSLATOR_NAME:
         return TranslatorAttentionModel(shipped_run().model)  # the translator page's copy, loaded once
-    budget = PARAMETER_BUDGET if allow_local else HOSTED_PARAMETER_BUDGET
-    return load_model(name, allow_local=allow_local, parameter_budget=budget)
+    return load_model(name, allow_local=allow_local, parameter_budget=parameter_budget(hosted_mode=not allow_local))
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the model…")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ PARAMETER_BUDGET = 1_500_000_000  # larger models are refused before their weigh
 # app's own ~500 MB after a visit to every page (bench/hosting.py); bench/decoders.py measures the resident memory
 # with GPT-2 and SmolLM2-135M loaded (BENCHMARKS.md). GPT-2, distilgpt2 and SmolLM2-135M fit; Qwen2.5-0.5B does not.
 HOSTED_PARAMETER_BUDGET = 150_000_000
+HOSTED_ENV = "TRANSFORMER_GRAPH_HOSTED"
 ATTENTION_BUDGET_BYTES = 80 * 2**20  # one input's attention maps, float32: the bundled MiniLM at 512 tokens fits
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 HUB_FILES = [
@@ -43,6 +45,22 @@ HUB_FILES = [
     "merges.txt",
     "*.model",
 ]
+
+
+def hosted() -> bool:
+    """True when the environment variable TRANSFORMER_GRAPH_HOSTED is 1, true, yes or on (any case).
+
+    A hosted app (e.g. on Streamlit Community Cloud), and the export command line run beside it, load only the
+    bundled model and Hugging Face Hub ids, never a folder from the disk, so that a visitor cannot point them at
+    local paths (``../``, ``/…``, ``~``), and no model over HOSTED_PARAMETER_BUDGET parameters, so that one
+    visitor's choice cannot exhaust the app's memory.
+    """
+    return os.environ.get(HOSTED_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parameter_budget(hosted_mode: bool) -> int:
+    """The largest model loaded: HOSTED_PARAMETER_BUDGET when hosted, else PARAMETER_BUDGET."""
+    return HOSTED_PARAMETER_BUDGET if hosted_mode else PARAMETER_BUDGET
 
 
 class ModelLoadError(RuntimeError):

@@ -2,9 +2,8 @@
 
 import pytest
 
-from core.transformer.models import bundled_model_folder
+from core.transformer.models import HOSTED_ENV, bundled_model_folder
 from tests.app.apptest import open_app, rerun
-from ui.analysis import HOSTED_ENV
 
 OTHER = "Other (type a Hub id)…"
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -59,6 +60,20 @@ def test_cli_exports_a_local_decoder_folder_computed_by_the_core_equal_to_transf
     assert attention.shape == reference.shape
     assert np.abs(attention - reference).max() <= 1e-5
     assert np.all(np.triu(attention, k=1) == 0)
+
+
+def test_cli_refuses_a_local_folder_when_hosted(decoder_folders):
+    """With TRANSFORMER_GRAPH_HOSTED set, as in the hosted app, the command line loads no folder from the disk."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "core.export", "hi", "--model", str(decoder_folders["gpt2"])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TRANSFORMER_GRAPH_HOSTED": "1"},
+    )
+    assert completed.returncode == 2 and "loads no folders from its disk" in completed.stderr
+    assert "Traceback" not in completed.stderr
 
 
 def test_cli_words_merges_subwords_and_keeps_rows_stochastic():

@@ -11,9 +11,16 @@ import torch
 from transformers import AlbertConfig, AutoModel
 
 import core.transformer.models
-from core.transformer.models import BUNDLED_MODEL, ModelLoadError, bundled_model_folder, load_model, resolve_folder
+from core.transformer.models import (
+    BUNDLED_MODEL,
+    HOSTED_ENV,
+    ModelLoadError,
+    bundled_model_folder,
+    hosted,
+    load_model,
+    resolve_folder,
+)
 from tests.conftest import ROOT
-from ui.analysis import HOSTED_ENV, hosted
 
 PATH_TRICKS = [
     "../x",
