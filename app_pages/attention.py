@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core.analysis.graph import attention_graph, induced_subgraph, neighbourhood, prune
-from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position
+from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position, view_sinks
 from core.export import attention_json, head_csv
 from core.transformer.models import BUNDLED_MODEL, AttentionResult
 from figures.attention_figures import heatmap_figure, overview_figure
@@ -75,16 +75,25 @@ def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
 
 
 def graph_section(
-    matrix: np.ndarray, labels: list[str], units: str, focus: int | None, focus_name: str, head_name: str
+    matrix: np.ndarray,
+    labels: list[str],
+    sinks: list[bool],
+    units: str,
+    focus: int | None,
+    focus_name: str,
+    head_name: str,
 ) -> None:
     """The selected head as a word graph, with the controls that shape only it.
 
-    ``matrix`` (n, n) in the view's ``units`` ("words" or "tokens"); ``focus``: the focus word's index in ``labels``
+    ``matrix`` (n, n) in the view's ``units`` ("words" or "tokens"), ``sinks`` (n,) which labels are attention
+    sinks (drawn muted, as [CLS]); ``focus``: the focus word's index in ``labels``
     (None: the text has no word). Up to MAX_GRAPH_NODES nodes the whole graph is drawn; above, the focus word's
     neighbourhood (``core.analysis.graph.neighbourhood``)."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
         layout, pruning = graph_controls()
     graph = attention_graph(matrix, labels, prune(matrix, pruning))
+    for node in np.flatnonzero(sinks):
+        graph.nodes[int(node)]["sink"] = True
     if focus is not None:
         graph.nodes[focus]["focus"] = True  # outlined, as the text below underlines it
     n = len(labels)
@@ -276,6 +285,7 @@ with right:  # the graph's title is drawn in its canvas: the first screen's heig
     graph_section(
         matrix,
         labels,
+        view_sinks(result.tokenized, options),
         "tokens" if units == "Tokens" else "words",
         focus_position,
         result.tokenized.words[focus].text if focus is not None else "",

@@ -265,11 +265,12 @@ def node_title(label: str, token: int, node_id: NodeId) -> str:
 
 
 def node_style(graph: nx.DiGraph, node_id: NodeId) -> dict:
-    """vis options of one drawn node: label, hover title, colours (special tokens muted; a node whose ``focus``
-    attribute is true, the page's focus word, outlined in the accent colour)."""
+    """vis options of one drawn node: label, hover title, colours (a node whose ``sink`` attribute is true, an
+    attention sink such as [CLS] or a decoder's first token, muted, as is any label in square brackets; a node whose
+    ``focus`` attribute is true, the page's focus word, outlined in the accent colour)."""
     token = token_of(node_id)
     label = visible_label(graph.nodes[token]["label"])
-    special = is_special(label)
+    special = graph.nodes[token].get("sink", False) or is_special(label)
     colour = FOCUS_NODE_COLOR if graph.nodes[token].get("focus") else SPECIAL_NODE_COLOR if special else NODE_COLOR
     return {
         "label": label,

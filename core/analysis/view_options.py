@@ -36,6 +36,14 @@ def attention_view(tokenized: Tokenized, attentions: np.ndarray, options: ViewOp
     return labels, attentions
 
 
+def view_sinks(tokenized: Tokenized, options: ViewOptions) -> list[bool]:
+    """Per label of ``attention_view``: is it a sink (``Tokenized.sinks``: [CLS]/[SEP], a decoder's first token)?"""
+    sinks = list(tokenized.word_sinks if options.words else tokenized.sinks)
+    if options.hide_special and not all(sinks):
+        return [False] * (len(sinks) - sum(sinks))
+    return sinks
+
+
 def view_position(tokenized: Tokenized, word: int, options: ViewOptions) -> int | None:
     """Where word ``word`` (an index into ``tokenized.words``) stands in ``attention_view``'s labels: the word
     itself, or its first token in token units; None when the view hides it (a sink)."""

@@ -157,9 +157,9 @@ def test_a_model_over_the_parameter_budget_is_refused_with_its_size_and_the_bund
     monkeypatch, decoder_folders
 ):
     """The budget is checked on the config, before the weights (hosted, HOSTED_PARAMETER_BUDGET: the same path)."""
-    import ui.analysis
+    import core.transformer.models
 
-    monkeypatch.setattr(ui.analysis, "PARAMETER_BUDGET", 50_000)
+    monkeypatch.setattr(core.transformer.models, "PARAMETER_BUDGET", 50_000)
     at = open_app()
     use_model(at, str(decoder_folders["gpt2"]))
     assert any("parameters; this app loads models of up to 0.05 M" in error.value for error in at.error), at.error

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.analysis.view_options import ViewOptions, attention_view, view_position
+from core.analysis.view_options import ViewOptions, attention_view, view_position, view_sinks
 
 SENTENCE = "Tokenization splits words."
 
@@ -47,3 +47,5 @@ def test_hiding_a_decoders_sink_drops_its_first_token_and_renormalises(decoder_f
     assert words == ["is", "a", "graph", "of", "words", "."]
     assert view_position(result.tokenized, 0, ViewOptions(words=True, hide_special=True)) is None
     assert view_position(result.tokenized, 2, ViewOptions(words=True, hide_special=True)) == 1
+    assert view_sinks(result.tokenized, ViewOptions()) == [True] + [False] * (len(result.tokenized) - 1)
+    assert not any(view_sinks(result.tokenized, ViewOptions(words=True, hide_special=True)))

@@ -75,6 +75,15 @@ def test_every_token_is_one_node_labelled_with_its_text(layout):
     assert [node["title"] for node in nodes] == ["[CLS] (0)", "the (1)", "animal (2)", "it (3)"]
 
 
+def test_sinks_are_drawn_muted_like_bracketed_special_tokens():
+    """[CLS] by its brackets; a decoder's first token ("the" here) by the page's ``sink`` attribute."""
+    graph = small_graph()
+    graph.nodes[1]["sink"] = True
+    nodes, _, _ = drawn(graph_html(graph, "circle"))
+    colours = [node["color"]["background"] for node in nodes]
+    assert colours[0] == colours[1] != colours[2] == colours[3]
+
+
 def test_columns_draw_every_token_twice_from_queries_on_the_left_to_keys_on_the_right():
     html = graph_html(small_graph(), "columns")
     nodes, edges, config = drawn(html)
