@@ -11,14 +11,20 @@ Two random checkpoints of real size, written by core.transformer.random_checkpoi
    thread as app.py sets it. The two run in one process, back to back and in alternating order, after one warm-up
    each; per length the figure is the median of the paired ratios core / transformers (< 1: the core is faster),
    and the attention maps of every pair are compared (max |Δ| over all runs).
-2. Resident memory of the app's loading path, each in a fresh subprocess: core.transformer.models.load_model(folder),
+2. Resident memory of the app with each model: for each checkpoint, and for the bundled MiniLM as the baseline, a
+   fresh `streamlit run app.py` (harness/browser.streamlit_server; HF_HUB_OFFLINE=1, TRANSFORMER_GRAPH_HOSTED unset
+   so that a local folder is allowed) opened in headless Chromium with the model chosen by the URL
+   (``?model_choice=Other (type a Hub id)…&custom_model=<folder>``). RSS of the server's process tree (psutil) when
+   healthy, once the first attention graph is drawn, and after visiting every other page through the sidebar links
+   as bench/hosting.py does (no exception on any page, the folder still in the model box), with the peak (VmHWM).
+3. Resident memory of the loading path alone, each in a fresh subprocess: core.transformer.models.load_model(folder),
    then one analyse() of a 20-word sentence; current RSS (/proc/self/status VmRSS), the part of it that is file pages
    (RssFile: safetensors weights read through a memory map, clean and shared with the page cache) and the peak
-   (VmHWM), beside the same for the bundled MiniLM (load_model() with no argument). getrusage's ru_maxrss is not
-   used: Linux carries it across fork and exec, so the subprocess would report this process's peak, both models
-   loaded.
+   (VmHWM), beside the same for the bundled MiniLM (load_model() with no argument): the weights without Streamlit,
+   the browser's session and the other pages. getrusage's ru_maxrss is not used: Linux carries it across fork and
+   exec, so the subprocess would report this process's peak, both models loaded.
 
-The last line is machine-readable (ratios: the largest of the three lengths):
+The last line is machine-readable (ratios: the largest of the three lengths; rss_mb: the app after every page):
 RESULT core_vs_hf_gpt2=… core_vs_hf_llama=… max_diff=… rss_mb_gpt2=… rss_mb_llama=… rss_mb_bundled=…
 """
 
@@ -33,12 +39,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from harness.machine import load_average, torch_setup  # noqa: E402
+from core.transformer.models import HOSTED_ENV  # noqa: E402
+from harness.browser import launch_chromium, open_app, streamlit_server  # noqa: E402
+from harness.machine import load_average, peak_mb, rss_mb, torch_setup  # noqa: E402
+
+# Local folders are refused in hosted mode, by load_model and by the app (streamlit_server copies this environment).
+os.environ.pop(HOSTED_ENV, None)
 
 MODELS = {"gpt2": ("gpt2", "gpt2-small"), "llama": ("llama", "smollm2-135m")}  # name → (family, size)
 LENGTHS = (16, 128, 512)
@@ -48,6 +60,8 @@ SEED = 0
 SENTENCE = (  # 20 words
     "The animal didn't cross the street because it was too tired, so the driver waited patiently for it to move."
 )
+OTHER_MODEL = "Other (type a Hub id)…"  # app.py's model choice that shows the box for a Hub id or folder
+MODEL_BOX = "Hugging Face model id"
 
 
 # --- 1. core decoder vs transformers ------------------------------------------------------------------------
@@ -116,7 +130,53 @@ def compare_with_transformers(folder: Path) -> dict[int, Timing]:
     return results
 
 
-# --- 2. resident memory of the app's loading path -----------------------------------------------------------
+# --- 2. resident memory of the app with each model ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppMemory:
+    """RSS (MB) of the app server's process tree at three moments, and its peak (VmHWM) after the last."""
+
+    healthy_mb: float
+    first_graph_mb: float
+    all_pages_mb: float
+    peak_mb: float
+
+
+def app_memory(browser, folder: Path | None) -> AppMemory:
+    """A fresh app server with the model of ``folder`` (None: the bundled model) chosen by URL, every page visited."""
+    from bench.hosting import PAGES, visit_every_page  # Playwright: not imported by the --memory subprocess
+
+    query = "" if folder is None else "?" + urlencode({"model_choice": OTHER_MODEL, "custom_model": str(folder)})
+    with streamlit_server() as (url, server):
+        healthy = rss_mb(server)
+        page = open_app(browser, f"{url}/{query}", width=1400, height=900)
+        first_graph = rss_mb(server)
+
+        def model_kept(link: str) -> None:
+            if folder is not None:
+                assert page.get_by_label(MODEL_BOX).input_value() == str(folder), f"{link!r} lost the model"
+
+        model_kept(PAGES[0][0])
+        visit_every_page(page, model_kept)
+        measured = AppMemory(healthy, first_graph, rss_mb(server), peak_mb(server))
+        page.close()
+    return measured
+
+
+def app_memories(folders: dict[str, Path | None]) -> dict[str, AppMemory]:
+    """``app_memory`` of each folder, one after the other, from one headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            return {name: app_memory(browser, folder) for name, folder in folders.items()}
+        finally:
+            browser.close()
+
+
+# --- 3. resident memory of the app's loading path -----------------------------------------------------------
 
 
 def resident_mb(field: str) -> float:
@@ -170,13 +230,17 @@ def main() -> None:
     print(torch_setup())
     timings: dict[str, dict[int, Timing]] = {}
     memories: dict[str, dict] = {}
+    folders: dict[str, Path | None] = {}
     with tempfile.TemporaryDirectory(prefix="bench-decoders-") as directory:
         for name, (family, size) in MODELS.items():
-            folder = write_random_checkpoint(Path(directory) / name, family, size=size, seed=SEED)
+            folders[name] = write_random_checkpoint(Path(directory) / name, family, size=size, seed=SEED)
             print(f"{name} ({size}), core decoder vs transformers eager:")
-            timings[name] = compare_with_transformers(folder)
-            memories[name] = memory(folder)
-    memories["bundled"] = memory(None)
+            timings[name] = compare_with_transformers(folders[name])
+            memories[name] = memory(folders[name])
+        memories["bundled"] = memory(None)
+        folders["bundled"] = None
+        print("the app with each model, every page visited in headless Chromium …")
+        apps = app_memories(folders)
 
     print()
     print("| model | measure | " + " | ".join(f"{n} tokens" for n in LENGTHS) + " |")
@@ -191,6 +255,13 @@ def main() -> None:
         for measure, cells in rows.items():
             print(f"| {name} | {measure} | " + " | ".join(cells) + " |")
     print()
+    print("| the app, model | RSS MB healthy | first graph | after every page | peak RSS MB |")
+    print("|---|---|---|---|---|")
+    for name, app in apps.items():
+        print(
+            f"| {name} | {app.healthy_mb:.0f} | {app.first_graph_mb:.0f} | {app.all_pages_mb:.0f} | {app.peak_mb:.0f} |"
+        )
+    print()
     print("| load_model, one analyse() | engine | RSS MB | of which file pages MB | peak RSS MB | after imports MB |")
     print("|---|---|---|---|---|---|")
     for name, measured in memories.items():
@@ -203,8 +274,8 @@ def main() -> None:
     difference = max(t.difference for per_length in timings.values() for t in per_length.values())
     print(
         f"RESULT core_vs_hf_gpt2={worst['gpt2']:.2f} core_vs_hf_llama={worst['llama']:.2f} max_diff={difference:.1e} "
-        f"rss_mb_gpt2={memories['gpt2']['rss_mb']:.0f} rss_mb_llama={memories['llama']['rss_mb']:.0f} "
-        f"rss_mb_bundled={memories['bundled']['rss_mb']:.0f}"
+        f"rss_mb_gpt2={apps['gpt2'].all_pages_mb:.0f} rss_mb_llama={apps['llama'].all_pages_mb:.0f} "
+        f"rss_mb_bundled={apps['bundled'].all_pages_mb:.0f}"
     )
 
 

@@ -8,7 +8,7 @@ network), then one headless Debian Chromium session driven by Playwright's sync 
    attention graph drawn in Chromium (Chromium's launch included). The first script run loads the model, so this is
    what the first visitor of a sleeping app waits for once the packages are installed.
 2. Resident memory (RSS, MB) of the server's process tree: after start (healthy, no session yet), after the first
-   graph (the default page, "Attention as a graph"), and after visiting each of the other three pages once, in order,
+   graph (the default page, "Attention as a graph"), and after visiting each of the other four pages once, in order,
    through the sidebar's navigation links, waiting for the app to idle on each (the script has finished, no stale
    element, every plotly chart and, where the page has one, the graph canvas drawn). Peak RSS (the kernel's
    high-water mark, VmHWM) is shown beside it.
@@ -23,23 +23,22 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# streamlit_server copies this process's environment into the server's.
-os.environ["TRANSFORMER_GRAPH_HOSTED"] = "1"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import psutil  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from harness.browser import expect_rerun, launch_chromium, open_app, streamlit_server  # noqa: E402
+from harness.machine import peak_mb, rss_mb  # noqa: E402
 
 # (navigation link, whether the page draws a graph iframe), in the sidebar's order. The first, the default page, is
 # visited by opening the app; the others are clicked in turn.
 PAGES = (
     ("Attention as a graph", True),
+    ("Small Transformer, trained here", True),
     ("Station congestion (GCN)", False),
     ("Reformer: LSH buckets", True),
     ("Transformer = GNN", False),
@@ -47,36 +46,21 @@ PAGES = (
 EXCEPTION = '[data-testid="stException"]'
 
 
-def _tree(process) -> list[psutil.Process]:
-    root = psutil.Process(process.pid)
-    return [root, *root.children(recursive=True)]
-
-
-def rss_mb(process) -> float:
-    """Resident MB of the server process and its children, now."""
-    total = 0
-    for p in _tree(process):
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2**20
-
-
-def peak_mb(process) -> float:
-    """Sum over the server's process tree of each process's peak resident memory (VmHWM, Linux); NaN elsewhere."""
-    total = 0
-    for p in _tree(process):
-        try:
-            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) * 1024
-        except (OSError, psutil.NoSuchProcess):
-            pass
-    return total / 2**20 if total else float("nan")
+def visit_every_page(page, visited: Callable[[str], None]) -> None:
+    """From the default page, open each other page of PAGES in turn through its sidebar link, wait for the app to
+    idle, fail if the page shows an exception, then call ``visited(link)``."""
+    assert page.locator(EXCEPTION).count() == 0, f"{PAGES[0][0]!r} shows an exception"
+    for link, graph in PAGES[1:]:
+        with expect_rerun(page, graph=graph):
+            page.get_by_role("link", name=link).click()
+        assert page.locator(EXCEPTION).count() == 0, f"{link!r} shows an exception"
+        visited(link)
 
 
 def main() -> None:
+    # streamlit_server copies this process's environment into the server's.
+    os.environ["TRANSFORMER_GRAPH_HOSTED"] = "1"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     rows: list[tuple[str, float, float, float]] = []  # (moment, seconds since process start, RSS MB, peak MB)
 
     def sample(moment: str, t0: float, server) -> None:
@@ -92,12 +76,7 @@ def main() -> None:
                 page = open_app(browser, url, width=1400, height=900)
                 first_graph_s = time.monotonic() - t0
                 sample("first attention graph drawn", t0, server)
-                assert page.locator(EXCEPTION).count() == 0, "the attention page shows an exception"
-                for link, graph in PAGES[1:]:
-                    with expect_rerun(page, graph=graph):
-                        page.get_by_role("link", name=link).click()
-                    assert page.locator(EXCEPTION).count() == 0, f"{link!r} shows an exception"
-                    sample(f"visited {link!r}", t0, server)
+                visit_every_page(page, lambda link: sample(f"visited {link!r}", t0, server))
             finally:
                 browser.close()
         rss_all_pages = rows[-1][2]

@@ -1,9 +1,13 @@
-"""What a benchmark prints about the machine it ran on: versions, threads, CPUs and how busy they were."""
+"""What a benchmark prints about the machine it ran on: versions, threads, CPUs and how busy they were; and the
+resident memory of a server it started (the process and its children, as psutil sees them)."""
 
 from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
+
+import psutil
 
 
 def load_average() -> str:
@@ -21,3 +25,33 @@ def torch_setup() -> str:
         f"python {platform.python_version()}, torch {torch.__version__} ({threads} thread{'s' * (threads != 1)}), "
         f"transformers {transformers.__version__}, {os.cpu_count()} CPUs, load average {load_average()}"
     )
+
+
+def _tree(process) -> list[psutil.Process]:
+    """``process`` (anything with a ``pid``: a Popen) and its children, recursively."""
+    root = psutil.Process(process.pid)
+    return [root, *root.children(recursive=True)]
+
+
+def rss_mb(process) -> float:
+    """Resident MB of the process and its children, now."""
+    total = 0
+    for p in _tree(process):
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+def peak_mb(process) -> float:
+    """Sum over the process tree of each process's peak resident memory (VmHWM, Linux); NaN elsewhere."""
+    total = 0
+    for p in _tree(process):
+        try:
+            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) * 1024
+        except (OSError, psutil.NoSuchProcess):
+            pass
+    return total / 2**20 if total else float("nan")
