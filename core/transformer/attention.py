@@ -11,8 +11,13 @@ def split_heads(states: torch.Tensor, num_heads: int) -> torch.Tensor:
     return states.view(batch, tokens, num_heads, width // num_heads).transpose(1, 2)
 
 
-def merge_heads(states: torch.Tensor) -> torch.Tensor:
-    """(batch, heads, tokens, d_head) → (batch, tokens, heads·d_head): the heads' outputs side by side."""
+def merge_heads(states: torch.Tensor, head_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(batch, heads, tokens, d_head) → (batch, tokens, heads·d_head): the heads' outputs side by side.
+
+    ``head_mask`` (batch, heads) scales each head's output first: 1 keeps a head, 0 switches it off (transformers'
+    former ``head_mask``; Michel et al. 2019)."""
+    if head_mask is not None:
+        states = states * head_mask[:, :, None, None]
     batch, heads, tokens, d_head = states.shape
     return states.transpose(1, 2).reshape(batch, tokens, heads * d_head)
 

@@ -277,9 +277,17 @@ class Decoder(LayerStack):
         rows = slice(head // self.config.queries_per_key * size, (head // self.config.queries_per_key + 1) * size)
         return weight[rows], None if bias is None else bias[rows]
 
-    def layer(self, states: torch.Tensor, mask: torch.Tensor, index: int, out: torch.Tensor | None = None):
+    def layer(
+        self,
+        states: torch.Tensor,
+        mask: torch.Tensor,
+        index: int,
+        out: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+    ):
         """One decoder layer on (batch, tokens, hidden) → (output, probabilities, queries, keys, values), the last
-        four (batch, heads, tokens, head_size or tokens) per query head; ``out`` receives the probabilities."""
+        four (batch, heads, tokens, head_size or tokens) per query head; ``out`` receives the probabilities,
+        ``head_mask`` (batch, heads) scales each head's messages."""
         weights, config = self.layers[index], self.config
         nodes = self.attention_input(states, index)
         queries = split_heads(F.linear(nodes, *weights["query"]), config.num_heads)  # (batch, heads, tokens, d)
@@ -290,7 +298,7 @@ class Decoder(LayerStack):
         keys = keys.repeat_interleave(config.queries_per_key, dim=1)  # (batch, heads, tokens, d)
         values = values.repeat_interleave(config.queries_per_key, dim=1)
         messages, probabilities = scaled_dot_product_attention(queries, keys, values, mask, config.scale(index), out)
-        output = self.update(states, merge_heads(messages), index)[-1]
+        output = self.update(states, merge_heads(messages, head_mask), index)[-1]
         return output, probabilities, queries, keys, values
 
     def update(

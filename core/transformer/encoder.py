@@ -215,7 +215,14 @@ class LayerStack:
     def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
-    def layer(self, states: torch.Tensor, mask: torch.Tensor, index: int, out: torch.Tensor | None = None):
+    def layer(
+        self,
+        states: torch.Tensor,
+        mask: torch.Tensor,
+        index: int,
+        out: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+    ):
         raise NotImplementedError
 
     @torch.inference_mode()
@@ -224,8 +231,10 @@ class LayerStack:
         input_ids: torch.Tensor,
         token_type_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
     ) -> NetworkOutput:
-        """Run the network on (batch, tokens) ids; attention_mask has 1 for real tokens, 0 for (right) padding.
+        """Run the network on (batch, tokens) ids; attention_mask has 1 for real tokens, 0 for (right) padding;
+        head_mask (batch, layers, heads) scales each head's messages (1 keeps a head, 0 switches it off).
 
         Each layer writes its attention maps straight into their slice of the stacked (layers, batch, heads, tokens,
         tokens) output: stacking them afterwards copied 270 MB at 512 tokens for a 30 × 9-head model."""
@@ -235,7 +244,8 @@ class LayerStack:
         attentions = torch.empty(self.config.num_layers, batch, self.config.num_heads, tokens, tokens)
         hidden_states, per_layer = [states], []
         for index in range(self.config.num_layers):
-            states, _, *vectors = self.layer(states, mask, index, out=attentions[index])
+            heads = None if head_mask is None else head_mask[:, index]
+            states, _, *vectors = self.layer(states, mask, index, out=attentions[index], head_mask=heads)
             hidden_states.append(states)
             per_layer.append(vectors)
         queries, keys, values = (torch.stack(part) for part in zip(*per_layer))
@@ -312,16 +322,24 @@ class Encoder(LayerStack):
         rows = slice(head * self.config.head_size, (head + 1) * self.config.head_size)
         return weight[rows], None if bias is None else bias[rows]
 
-    def layer(self, states: torch.Tensor, mask: torch.Tensor, index: int, out: torch.Tensor | None = None):
+    def layer(
+        self,
+        states: torch.Tensor,
+        mask: torch.Tensor,
+        index: int,
+        out: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+    ):
         """One encoder layer on (batch, tokens, hidden) → (output, probabilities, queries, keys, values); ``out``
-        receives the probabilities (scaled_dot_product_attention)."""
+        receives the probabilities (scaled_dot_product_attention); ``head_mask`` (batch, heads) scales each head's
+        messages (merge_heads)."""
         weights = self.layers[index]
         heads = self.config.num_heads
         queries = split_heads(F.linear(states, *weights["query"]), heads)  # (batch, heads, tokens, head_size)
         keys = split_heads(F.linear(states, *weights["key"]), heads)
         values = split_heads(F.linear(states, *weights["value"]), heads)
         messages, probabilities = scaled_dot_product_attention(queries, keys, values, mask, out=out)
-        output = self.update(states, merge_heads(messages), index)[-1]
+        output = self.update(states, merge_heads(messages, head_mask), index)[-1]
         return output, probabilities, queries, keys, values
 
     def update(

@@ -1,0 +1,67 @@
+"""Does this head matter? Switch heads off and measure how far the model's output moves (Michel, Levy & Neubig 2019,
+"Are Sixteen Heads Really Better than One?", arXiv 1905.10650).
+
+Switching head h of layer l off multiplies its messages by 0 before the heads are merged (``merge_heads``'s
+``head_mask``): the layer's output projection, residual and feed-forward then run on the other heads alone. The
+bundled model is a sentence-embedding model (sentence-transformers' MiniLM: mean pooling, then unit length), so its
+output is the sentence's embedding e, and a head's importance for one sentence is
+
+    importance[l, h] = 1 − cos(e, e with head (l, h) off)        0: the head changes nothing; up to 2
+
+All single-head ablations run batched: the sentence repeated once per head plus once intact, each copy with its own
+head mask, in as many forward passes as ABLATION_BUDGET_BYTES of attention maps allow.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from core.transformer.models import Network
+
+ABLATION_BUDGET_BYTES = 64 * 2**20  # attention maps (copies · layers · heads · n² float32) held by one forward pass
+
+
+def mean_pooled_embedding(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """sentence-transformers' Pooling (mean over the real tokens) and Normalize: (batch, tokens, hidden) → (batch,
+    hidden) of unit length."""
+    if attention_mask is None:
+        pooled = hidden_states.mean(dim=1)
+    else:
+        weights = attention_mask[..., None].to(hidden_states.dtype)
+        pooled = (hidden_states * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-9)
+    return F.normalize(pooled, dim=-1)
+
+
+def single_head_masks(layers: int, heads: int) -> torch.Tensor:
+    """(1 + layers·heads, layers, heads): row 0 keeps every head; row 1 + l·heads + h switches head (l, h) off."""
+    masks = torch.ones(1 + layers * heads, layers * heads)
+    masks[1:] -= torch.eye(layers * heads)
+    return masks.view(-1, layers, heads)
+
+
+@torch.inference_mode()
+def embeddings_with_heads(
+    network: Network, input_ids: torch.Tensor, head_masks: torch.Tensor, token_type_ids: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The mean-pooled embedding (copies, hidden) of one input (1, tokens) under each head mask (copies, layers,
+    heads), in chunks that keep each forward pass's attention maps within ABLATION_BUDGET_BYTES."""
+    config, tokens = network.config, input_ids.shape[-1]
+    per_copy = 4 * config.num_layers * config.num_heads * tokens * tokens
+    chunk = max(1, ABLATION_BUDGET_BYTES // per_copy)
+    embeddings = []
+    for masks in head_masks.split(chunk):
+        copies = masks.shape[0]
+        segments = None if token_type_ids is None else token_type_ids.expand(copies, -1)
+        output = network(input_ids.expand(copies, -1), segments, head_mask=masks)
+        embeddings.append(mean_pooled_embedding(output.hidden_states[-1]))
+    return torch.cat(embeddings)
+
+
+def head_importance(
+    network: Network, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None
+) -> torch.Tensor:
+    """importance (layers, heads) = 1 − cos(e, e with that one head off), for one input (1, tokens)."""
+    layers, heads = network.config.num_layers, network.config.num_heads
+    embeddings = embeddings_with_heads(network, input_ids, single_head_masks(layers, heads), token_type_ids)
+    return (1 - embeddings[1:] @ embeddings[0]).view(layers, heads)
