@@ -10,17 +10,18 @@ from core.analysis.graph import attention_graph, induced_subgraph, neighbourhood
 from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position, view_sinks
 from core.export import attention_json, head_csv
 from core.transformer.models import BUNDLED_MODEL, AttentionResult
-from figures.attention_figures import heatmap_figure, overview_figure
+from figures.attention_figures import heatmap_figure, importance_figure, overview_figure
 from figures.attention_graph import MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from figures.theme import figure_config
-from ui.analysis import current_analysis
+from ui.analysis import cached_analysis, cached_importance, cached_model, current_analysis
 from ui.bound_widgets import always_drawn, clamp, count_slider
 from ui.examples import example_for
 from ui.graph_controls import graph_controls
-from ui.overview import select_clicked_head
+from ui.overview import head_name_of, head_names, select_clicked_head, toggle_switched_off
 from ui.presentation import presenting, text_scale
 
+AUTO_IMPORTANCE_TOKENS = 64  # longer inputs switch each head off only on request (one pass per head, O(n²) each)
 NEIGHBOURS = 8  # that neighbourhood: the focus word, the 8 words it attends to most and the 8 that attend to it most
 NARROW_HEATMAP_PX = 800  # a heatmap up to this wide leaves room beside it for the export…
 EXPORT_COLUMN_PX = 300  # …in a column about this wide
@@ -127,6 +128,67 @@ def graph_section(
     )
 
 
+def switched_off_control(layers: int, heads: int, layer: int, head: int | str) -> tuple[tuple[int, int], ...]:
+    """The heads switched off (URL-bound multiselect) and a button that switches the selected head off or back
+    on; returns them as (layer, head) pairs, 0-based."""
+    names = head_names(layers, heads)
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        chosen = st.multiselect(
+            "Heads switched off",
+            list(names),
+            key="heads_off",
+            bind="query-params",
+            placeholder="none: the whole model",
+            help="Each head switched off contributes nothing to its layer (its messages are multiplied by 0, as "
+            "transformers' head_mask did); every view on this page then shows the model without it.",
+        )
+        if head != "mean":
+            name = head_name_of(layer - 1, head - 1)
+            st.button(
+                "Switch it back on" if name in chosen else "Switch this head off",
+                key="toggle_head",
+                on_click=partial(toggle_switched_off, name),
+            )
+    return tuple(names[name] for name in chosen if name in names)
+
+
+def importance_section(result: AttentionResult, heads_off: tuple[tuple[int, int], ...], selected) -> None:
+    """Each head switched off in turn, and how far the output moves: a strip of tiles under the overview, computed
+    at once for short inputs, on request for long ones (one forward pass per head)."""
+    text, pair = st.session_state["text"], st.session_state["pair"]
+    n = len(result.tokenized)
+    if n > AUTO_IMPORTANCE_TOKENS and not st.toggle(
+        f"Switch each head off in turn ({n} tokens: a few seconds)", key="importance_long"
+    ):
+        return
+    importance = cached_importance(result.model, text, pair)
+    values = np.abs(importance.values) if importance.pair else importance.values
+    st.plotly_chart(
+        importance_figure(
+            values,
+            switched_off=heads_off,
+            selected=selected,
+            unit=" change of similarity" if importance.pair else "",
+            width_px=OVERVIEW_WIDTH_PX,
+            text_scale=text_scale(),
+        ),
+        key="importance",
+        on_select=partial(select_clicked_head, result.num_heads, "importance"),
+        selection_mode="points",
+        config=figure_config(st.session_state.get("image_format", "png"), "head-importance"),
+    )
+    st.caption(
+        "**Does the head matter?** Each head switched off alone: "
+        + (
+            "how much the two sentences' similarity (each embedded on its own) changes. "
+            if importance.pair
+            else "how far the sentence's embedding moves (1 − cosine). "
+        )
+        + "Darker: needed more."
+        + (f" Crossed out: switched off ({len(heads_off)})." if heads_off else "")
+    )
+
+
 def heatmap_section(
     result: AttentionResult,
     labels: list[str],
@@ -216,6 +278,7 @@ if result is None:
     st.stop()
 causal = result.tokenized.causal
 header(example_for(result.tokenized.text, result.tokenized.pair), causal, result.model)
+switchable = cached_model(result.model).network is not None  # the core network: heads can be switched off
 layers, heads = result.num_layers, result.num_heads
 clamp("layer", layers)  # a smaller model than the last one
 clamp("head", heads, fallback="mean")
@@ -258,6 +321,10 @@ with left:  # the overview, then every control that shapes the views
         "graph, the graph shows this word's neighbourhood.",
     )
     focus = focus_names.get(focus_name)  # (word index) None when the text has no word (only special tokens)
+    heads_off = switched_off_control(layers, heads, layer, head) if switchable else ()
+
+if heads_off:  # every view below shows the model without those heads
+    result = cached_analysis(result.model, st.session_state["text"], st.session_state["pair"], heads_off)
 
 options = ViewOptions(words=units != "Tokens", hide_special=hide_special)
 labels, attention = attention_view(result.tokenized, result.attentions, options)  # (L, H, n, n)
@@ -272,7 +339,7 @@ with overview_slot:
             attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX, text_scale=text_scale()
         ),
         key="overview",
-        on_select=partial(select_clicked_head, heads),  # a page-script function would keep every run's output
+        on_select=partial(select_clicked_head, heads, "overview"),  # a page function would keep every run's output
         selection_mode="points",
         config=figure_config(st.session_state.get("image_format", "png"), "attention-overview"),
     )
@@ -280,6 +347,8 @@ with overview_slot:
         f"All {layers} × {heads} heads: rows are layers, columns heads; each tile is one head's attention "
         "matrix, shaded relative to its own largest weight. **Click a tile** to select that head."
     )
+    if switchable:
+        importance_section(result, heads_off, (layer - 1, head_index))
 
 with right:  # the graph's title is drawn in its canvas: the first screen's height goes to the graph
     graph_section(

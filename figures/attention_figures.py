@@ -244,19 +244,26 @@ def tile_from_point_index(point_index: int, heads: int) -> tuple[int, int]:
     return divmod(int(point_index), heads)
 
 
-def tile_markers(layers: int, heads: int, size_px: float) -> go.Scatter:
+TILE_HOVER = "layer %{customdata[0]}, head %{customdata[1]} — click to select"
+
+
+def tile_markers(
+    layers: int, heads: int, size_px: float, values: np.ndarray | None = None, hover: str = TILE_HOVER
+) -> go.Scatter:
     """One nearly invisible square marker per tile, layer by layer, so that a click or hover anywhere picks a tile
-    (point index = layer · heads + head; customdata = [layer, head], 1-based)."""
+    (point index = layer · heads + head; customdata = [layer, head], 1-based, and the tile's value from ``values``
+    (layers, heads) when given, for ``hover``)."""
     layer, head = np.divmod(np.arange(layers * heads), heads)  # (layers·heads,) each
+    columns = [layer + 1, head + 1] + ([values.reshape(-1)] if values is not None else [])
     return go.Scatter(
         x=tile_origin(head) + 0.5,
         y=tile_origin(layer) + 0.5,
-        customdata=np.stack([layer + 1, head + 1], axis=1),
+        customdata=np.stack(columns, axis=1),
         mode="markers",
         marker=dict(symbol="square", size=size_px, color="rgba(0, 0, 0, 0.01)"),
         selected=dict(marker=dict(opacity=0.01)),
         unselected=dict(marker=dict(opacity=0.01)),
-        hovertemplate="layer %{customdata[0]}, head %{customdata[1]} — click to select<extra></extra>",
+        hovertemplate=hover + "<extra></extra>",
         showlegend=False,
     )
 
@@ -293,9 +300,6 @@ def overview_figure(
     layers, heads = attention.shape[:2]
     tiles = overview_tiles(attention, max_tile)  # (layers, heads, t, t)
     t = tiles.shape[-1]
-    margin = scaled_margin(OVERVIEW_MARGIN, text_scale)
-    plot_width = width_px - margin["l"] - margin["r"]
-    px_per_unit = plot_width / np.ptp(axis_range(heads))
     heatmap = go.Heatmap(
         z=mosaic(shades(tiles), gap=0),
         x=cell_edges(heads, t),
@@ -306,7 +310,90 @@ def overview_figure(
         showscale=False,
         hoverinfo="skip",
     )
-    figure = go.Figure([heatmap, tile_markers(layers, heads, size_px=px_per_unit)])
+    return head_grid_figure(heatmap, layers, heads, selected, width_px, text_scale)
+
+
+IMPORTANCE_COLORSCALE = "Purples"  # not the overview's blues, nor the selection's orange
+IMPORTANCE_ROW_PX = 16  # the importance map is a strip under the overview: its rows are this high (at text_scale 1)
+
+
+def importance_figure(
+    importance: np.ndarray,
+    *,
+    switched_off: Sequence[tuple[int, int]] = (),
+    selected: tuple[int, int | None] | None = None,
+    unit: str = "",
+    width_px: int = OVERVIEW_WIDTH_PX,
+    text_scale: float = 1.0,
+) -> go.Figure:
+    """How much each head matters, (layers, heads), on the overview's grid of tiles (same columns, so a head's
+    importance sits under its attention tile, which names the columns), in compact rows; hover gives the value
+    with ``unit``; heads in
+    ``switched_off`` (layer, head), 0-based, are crossed out; ``selected`` is outlined; clicks as the overview's."""
+    layers, heads = importance.shape
+    heatmap = go.Heatmap(
+        z=mosaic(importance[:, :, None, None].astype(np.float32)),
+        x=cell_edges(heads, 1),
+        y=cell_edges(layers, 1),
+        colorscale=IMPORTANCE_COLORSCALE,
+        zmin=0,
+        zmax=max(float(np.nanmax(importance)), 1e-12),
+        showscale=False,
+        hoverinfo="skip",
+    )
+    traces: list = [heatmap]
+    if switched_off:
+        off_layers, off_heads = np.array(switched_off).T
+        traces.append(
+            go.Scatter(
+                x=tile_origin(off_heads) + 0.5,
+                y=tile_origin(off_layers) + 0.5,
+                mode="markers",
+                marker=dict(symbol="x-thin", size=round(12 * text_scale), line=dict(width=2, color="#333")),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    row_px = round(IMPORTANCE_ROW_PX * text_scale)
+    hover = "layer %{customdata[0]}, head %{customdata[1]}: %{customdata[2]:.3g}" + unit + " — click to select"
+    return head_grid_figure(
+        traces,
+        layers,
+        heads,
+        selected,
+        width_px,
+        text_scale,
+        row_px=row_px,
+        values=importance,
+        hover=hover,
+        column_labels=False,
+    )
+
+
+def head_grid_figure(
+    traces,
+    layers: int,
+    heads: int,
+    selected: tuple[int, int | None] | None,
+    width_px: int,
+    text_scale: float,
+    *,
+    row_px: float | None = None,
+    values: np.ndarray | None = None,
+    hover: str = TILE_HOVER,
+    column_labels: bool = True,
+) -> go.Figure:
+    """A figure of one tile per head, rows = layers, columns = heads (the overview's axes): ``traces`` drawn under
+    the tiles' click markers (``tile_markers``, with ``values`` and ``hover``), ``selected`` outlined. Tiles are
+    square unless ``row_px`` sets the rows' height; without ``column_labels`` the head numbers on top are left
+    out (a figure under the overview, which shows them)."""
+    margin = scaled_margin(OVERVIEW_MARGIN, text_scale)
+    if not column_labels:
+        margin["t"] = round(6 * text_scale)
+    plot_width = width_px - margin["l"] - margin["r"]
+    px_per_unit = plot_width / np.ptp(axis_range(heads))
+    figure = go.Figure([*([traces] if isinstance(traces, go.Heatmap) else traces)])
+    figure.add_trace(tile_markers(layers, heads, size_px=px_per_unit, values=values, hover=hover))
     axes = dict(
         tickmode="array", showgrid=False, zeroline=False, ticks="", fixedrange=True, tickangle=0, title_standoff=4
     )
@@ -314,7 +401,8 @@ def overview_figure(
         side="top",
         tickvals=tile_centres(heads),
         ticktext=[str(h + 1) for h in range(heads)],
-        title_text="head",
+        title_text="head" if column_labels else None,
+        showticklabels=column_labels,
         range=axis_range(heads),
         **axes,
     )
@@ -325,10 +413,11 @@ def overview_figure(
         range=axis_range(layers)[::-1],
         **axes,  # no scaleanchor: the figure fills its column, tiles near square
     )
+    plot_height = round(px_per_unit * np.ptp(axis_range(layers)) if row_px is None else row_px * layers)
     figure.update_layout(
         **base_layout(text_scale),
         width=width_px,
-        height=round(px_per_unit * np.ptp(axis_range(layers))) + margin["t"] + margin["b"],
+        height=plot_height + margin["t"] + margin["b"],
         margin=margin,
         template=None,  # plotly's default template is 6.5 KB per figure, and Streamlit's theme replaces it
         hovermode="closest",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.analysis.ablation import HeadImportance, importance_of_heads, switched_off_mask
 from core.transformer.models import (
     BUNDLED_MODEL,
     AttentionModel,
@@ -35,9 +36,23 @@ def _cached_model(name: str, allow_local: bool) -> AttentionModel | TranslatorAt
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the model…")
-def cached_analysis(name: str, text: str, pair: str) -> AttentionResult:
-    """Bounded cache of results: a 512-token input holds ~75 MB of attention for a 6 × 12 model."""
-    return cached_model(name).analyse(text, pair or None)
+def cached_analysis(name: str, text: str, pair: str, heads_off: tuple[tuple[int, int], ...] = ()) -> AttentionResult:
+    """Bounded cache of results: a 512-token input holds ~75 MB of attention for a 6 × 12 model. ``heads_off``
+    (layer, head) pairs, 0-based, are switched off (core networks only)."""
+    model = cached_model(name)
+    if not heads_off:
+        return model.analyse(text, pair or None)
+    assert isinstance(model, AttentionModel) and model.network is not None  # the page offers it for these only
+    config = model.network.config
+    return model.analyse(text, pair or None, switched_off_mask(heads_off, config.num_layers, config.num_heads))
+
+
+@st.cache_data(max_entries=16, show_spinner="Switching each head off in turn…")
+def cached_importance(name: str, text: str, pair: str) -> HeadImportance:
+    """core.analysis.ablation.importance_of_heads, cached: every single-head ablation of the input."""
+    model = cached_model(name)
+    assert isinstance(model, AttentionModel)
+    return importance_of_heads(model, text, pair or None)
 
 
 def model_in_use() -> AttentionModel | TranslatorAttentionModel:

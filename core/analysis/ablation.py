@@ -8,16 +8,24 @@ output is the sentence's embedding e, and a head's importance for one sentence i
 
     importance[l, h] = 1 − cos(e, e with head (l, h) off)        0: the head changes nothing; up to 2
 
+For a sentence pair (A, B), embedded one sentence at a time as sentence-transformers does, the output is their
+similarity s = cos(e_A, e_B), and a head's importance is how far switching it off in both moves it:
+
+    change[l, h] = s with head (l, h) off − s                   negative: the head made the sentences more alike
+
 All single-head ablations run batched: the sentence repeated once per head plus once intact, each copy with its own
 head mask, in as many forward passes as ABLATION_BUDGET_BYTES of attention maps allow.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.transformer.models import Network
+from core.transformer.models import AttentionModel, Network
 
 ABLATION_BUDGET_BYTES = 64 * 2**20  # attention maps (copies · layers · heads · n² float32) held by one forward pass
 
@@ -31,6 +39,14 @@ def mean_pooled_embedding(hidden_states: torch.Tensor, attention_mask: torch.Ten
         weights = attention_mask[..., None].to(hidden_states.dtype)
         pooled = (hidden_states * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-9)
     return F.normalize(pooled, dim=-1)
+
+
+def switched_off_mask(switched_off, layers: int, heads: int) -> torch.Tensor:
+    """(1, layers, heads) of ones, with 0 at each (layer, head), 0-based, in ``switched_off``."""
+    mask = torch.ones(1, layers, heads)
+    for layer, head in switched_off:
+        mask[0, layer, head] = 0
+    return mask
 
 
 def single_head_masks(layers: int, heads: int) -> torch.Tensor:
@@ -65,3 +81,36 @@ def head_importance(
     layers, heads = network.config.num_layers, network.config.num_heads
     embeddings = embeddings_with_heads(network, input_ids, single_head_masks(layers, heads), token_type_ids)
     return (1 - embeddings[1:] @ embeddings[0]).view(layers, heads)
+
+
+def similarity_change(network: Network, first_ids: torch.Tensor, second_ids: torch.Tensor) -> torch.Tensor:
+    """change (layers, heads) of cos(e_A, e_B) when that one head is off in both sentences, each (1, tokens) and
+    embedded on its own."""
+    layers, heads = network.config.num_layers, network.config.num_heads
+    masks = single_head_masks(layers, heads)
+    similarities = (
+        embeddings_with_heads(network, first_ids, masks) * embeddings_with_heads(network, second_ids, masks)
+    ).sum(-1)
+    return (similarities[1:] - similarities[0]).view(layers, heads)
+
+
+@dataclass(frozen=True)
+class HeadImportance:
+    """Each head's importance for the model's output on one input: ``values`` (layers, heads) is 1 − cos of the
+    embedding for one sentence, or the change of the pair's similarity (``pair``)."""
+
+    values: np.ndarray
+    pair: bool
+
+
+def importance_of_heads(model: AttentionModel, text: str, pair: str | None = None) -> HeadImportance:
+    """``head_importance`` of the text, or, given a second sentence and an encoder, ``similarity_change`` of the two
+    (a decoder reads a pair as one text). The model must run on the core network."""
+    if model.network is None:
+        raise ValueError(f"{model.name} runs on transformers' code: its heads cannot be switched off")
+    if pair and pair.strip() and not model.causal:
+        first, second = (torch.tensor([model.tokenize(sentence).input_ids]) for sentence in (text, pair))
+        return HeadImportance(similarity_change(model.network, first, second).numpy(), pair=True)
+    tokenized = model.tokenize(text, pair)
+    input_ids, token_type_ids = torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids])
+    return HeadImportance(head_importance(model.network, input_ids, token_type_ids).numpy(), pair=False)

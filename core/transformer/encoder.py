@@ -238,17 +238,34 @@ class LayerStack:
 
         Each layer writes its attention maps straight into their slice of the stacked (layers, batch, heads, tokens,
         tokens) output: stacking them afterwards copied 270 MB at 512 tokens for a 30 × 9-head model."""
-        mask = self.attention_bias(torch.ones_like(input_ids) if attention_mask is None else attention_mask)
         states = self.embed(input_ids, token_type_ids)
         batch, tokens, _ = states.shape
         attentions = torch.empty(self.config.num_layers, batch, self.config.num_heads, tokens, tokens)
-        hidden_states, per_layer = [states], []
+        return self.forward(states, attention_mask, head_mask, attentions)
+
+    def forward(
+        self,
+        states: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        attentions: torch.Tensor | None = None,
+    ) -> NetworkOutput:
+        """Every layer on embedded tokens (batch, tokens, hidden), differentiable: gradients flow back to ``states``
+        unless the caller runs it under no_grad or inference_mode (``__call__``). ``attentions`` (layers, batch,
+        heads, tokens, tokens), if given, receives the probabilities in place (softmax's ``out=``, which autograd
+        cannot follow); without it, the maps are stacked after the last layer."""
+        batch, tokens, _ = states.shape
+        mask = self.attention_bias(torch.ones(batch, tokens) if attention_mask is None else attention_mask)
+        hidden_states, maps, per_layer = [states], [], []
         for index in range(self.config.num_layers):
             heads = None if head_mask is None else head_mask[:, index]
-            states, _, *vectors = self.layer(states, mask, index, out=attentions[index], head_mask=heads)
+            out = None if attentions is None else attentions[index]
+            states, probabilities, *vectors = self.layer(states, mask, index, out=out, head_mask=heads)
             hidden_states.append(states)
+            maps.append(probabilities)
             per_layer.append(vectors)
         queries, keys, values = (torch.stack(part) for part in zip(*per_layer))
+        attentions = torch.stack(maps) if attentions is None else attentions
         return NetworkOutput(torch.stack(hidden_states), attentions, queries, keys, values)
 
 
@@ -295,8 +312,18 @@ class Encoder(LayerStack):
 
     def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """h⁰ = LayerNorm(word + position [+ segment] embeddings): (batch, tokens, hidden)."""
-        states = F.embedding(input_ids, self.embeddings["word_embeddings"][0])
-        states = states + F.embedding(self.position_ids(input_ids), self.embeddings["position_embeddings"][0])
+        return self.embed_vectors(self.word_vectors(input_ids), input_ids, token_type_ids)
+
+    def word_vectors(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """The word embeddings alone, (batch, tokens) → (batch, tokens, hidden): what attribution varies."""
+        return F.embedding(input_ids, self.embeddings["word_embeddings"][0])
+
+    def embed_vectors(
+        self, word_vectors: torch.Tensor, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """h⁰ = LayerNorm(word_vectors + position [+ segment] embeddings), differentiable in ``word_vectors``
+        (batch, tokens, hidden); ``input_ids`` (batch, tokens) only place the positions (RoBERTa skips padding)."""
+        states = word_vectors + F.embedding(self.position_ids(input_ids), self.embeddings["position_embeddings"][0])
         if "token_type_embeddings" in self.embeddings:
             segments = torch.zeros_like(input_ids) if token_type_ids is None else token_type_ids
             states = states + F.embedding(segments, self.embeddings["token_type_embeddings"][0])

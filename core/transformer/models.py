@@ -143,12 +143,13 @@ class AttentionModel:
             text, pair = f"{text} {pair}", None
         return tokenize(self.tokenizer, text, pair, self.max_tokens, causal=self.causal)
 
-    def run(self, tokenized: Tokenized) -> AttentionResult:
-        """Forward one input; returns numpy arrays (float32)."""
+    def run(self, tokenized: Tokenized, head_mask: torch.Tensor | None = None) -> AttentionResult:
+        """Forward one input; returns numpy arrays (float32). ``head_mask`` (1, layers, heads) switches heads off
+        (0) in the core network; transformers' fallback has none."""
         input_ids = torch.tensor([tokenized.input_ids])
         token_type_ids = torch.tensor([tokenized.token_type_ids])
         if self.network is not None:
-            output = self.network(input_ids, token_type_ids)
+            output = self.network(input_ids, token_type_ids, head_mask=head_mask)
             return AttentionResult(
                 self.name,
                 tokenized,
@@ -174,9 +175,9 @@ class AttentionModel:
             engine="transformers",
         )
 
-    def analyse(self, text: str, pair: str | None = None) -> AttentionResult:
+    def analyse(self, text: str, pair: str | None = None, head_mask: torch.Tensor | None = None) -> AttentionResult:
         """Tokenize and run: text → attention."""
-        return self.run(self.tokenize(text, pair))
+        return self.run(self.tokenize(text, pair), head_mask)
 
 
 def bundled_model_folder() -> Path:

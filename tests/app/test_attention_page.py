@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.app.apptest import array, enter, open_app, rerun, use_model
+from tests.app.apptest import array, chart, chart_keys, enter, open_app, rerun, use_model
 
 
 @pytest.fixture
@@ -18,14 +18,10 @@ def iframe_html(at) -> str:
     return at.get("iframe")[0].proto.srcdoc
 
 
-def plotly_specs(at) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
 def test_opens_with_an_example_already_run(app):
     assert app.sidebar.text_area(key="text").value.startswith("The animal")
     assert "animal" in iframe_html(app) and "vis" in iframe_html(app)
-    overview, heatmap = plotly_specs(app)
+    overview, heatmap = chart(app, "overview"), chart(app, "heatmap")
     assert overview["data"][0]["type"] == "heatmap" and heatmap["data"][0]["type"] == "heatmap"
     assert not app.error
 
@@ -34,7 +30,7 @@ def test_typing_in_the_sidebar_updates_every_view(app):
     enter(app, text="Graphs connect words.", pair="Edges carry weights.")
     html = iframe_html(app)
     assert "Graphs" in html and "weights" in html
-    heatmap = plotly_specs(app)[1]
+    heatmap = chart(app, "heatmap")
     assert "Edges" in json.dumps(heatmap["layout"]) or "Edges" in json.dumps(heatmap["data"])
 
 
@@ -65,7 +61,7 @@ def test_empty_text_asks_for_a_sentence(app):
 def test_long_text_is_truncated_with_a_notice_and_the_graph_shows_the_focus_words_neighbourhood(app):
     enter(app, text="many words here " * 200)
     assert any("truncated" in warning.value for warning in app.warning)
-    assert len(plotly_specs(app)) == 2
+    assert chart_keys(app)[-1].endswith("heatmap") and not any(key.endswith("importance") for key in chart_keys(app))
     captions = " ".join(caption.value for caption in app.caption)
     assert "neighbourhood of **many**" in captions and "edges shown" not in captions
     nodes = re.search(r"new vis\.DataSet\((\[.*?\])\)", iframe_html(app)).group(1)
@@ -107,7 +103,7 @@ def test_examples_fill_the_sentence_boxes(app):
     app.sidebar.selectbox(key="example").set_value("Sentence pair")
     rerun(app)
     assert app.sidebar.text_input(key="pair").value == "A Transformer is a graph neural network."
-    assert "neural" in json.dumps(plotly_specs(app)[1])  # the heatmap shows the second sentence
+    assert "neural" in json.dumps(chart(app, "heatmap"))  # the heatmap shows the second sentence
 
 
 # Decoders: a local random GPT-2 and Llama folder, typed under "Other"
@@ -126,7 +122,7 @@ def test_a_decoders_graph_points_back_and_its_heatmap_is_empty_above_the_diagona
     edges = [(int(source), int(target)) for source, target, _ in EDGE_TITLE.findall(iframe_html(app))]
     assert edges and all(target <= source for source, target in edges)  # every edge to an earlier token
     assert any(target < source for source, target in edges)
-    heatmap = np.array(array(plotly_specs(app)[1]["data"][0]["z"]), dtype=float)
+    heatmap = np.array(array(chart(app, "heatmap")["data"][0]["z"]), dtype=float)
     upper = np.triu(np.ones(heatmap.shape, dtype=bool), k=1)
     assert np.isnan(heatmap[upper]).all() and not np.isnan(heatmap[~upper]).any()
     assert np.allclose(heatmap[~upper].reshape(-1).sum(), heatmap.shape[0], atol=1e-3)  # rows still sum to 1
@@ -138,10 +134,10 @@ def test_hiding_a_decoders_first_token_drops_the_sink_and_renormalises(app, deco
     enter(app, text="Graphs connect words.", pair="")
     toggle = app.toggle(key="hide_special")
     assert toggle.label == "Hide the first token"
-    before = plotly_specs(app)[1]
+    before = chart(app, "heatmap")
     toggle.set_value(True)
     rerun(app)
-    after = plotly_specs(app)[1]
+    after = chart(app, "heatmap")
     assert before["data"][0]["y"][0].startswith("Graphs") and not after["data"][0]["y"][0].startswith("Graphs")
     weights = np.nan_to_num(np.array(array(after["data"][0]["z"]), dtype=float))
     assert np.allclose(weights.sum(axis=1), 1.0, atol=1e-3)
@@ -164,3 +160,43 @@ def test_a_model_over_the_parameter_budget_is_refused_with_its_size_and_the_bund
     use_model(at, str(decoder_folders["gpt2"]))
     assert any("parameters; this app loads models of up to 0.05 M" in error.value for error in at.error), at.error
     assert "Showing the bundled model instead" in at.error[0].value and "[CLS]" in iframe_html(at)
+
+
+# Heads switched off, and how much each matters
+
+
+def test_every_heads_importance_sits_under_the_overview_and_a_tile_matters_more_when_darker(app):
+    importance = chart(app, "importance")
+    values = array(importance["data"][0]["z"]).astype(float)
+    tiles = values[::2, ::2]  # the mosaic puts a gap row and column between tiles
+    assert tiles.shape == (6, 12) and np.nanmin(tiles) >= 0 and np.nanmax(tiles) > 0.01
+    assert chart_keys(app).index(next(k for k in chart_keys(app) if k.endswith("importance"))) == 1
+    assert any("Does the head matter?" in caption.value for caption in app.caption)
+
+
+def test_a_pairs_importance_is_the_change_of_the_two_sentences_similarity(app):
+    enter(app, text="A cat sat on the mat.", pair="A dog lay on the rug.")
+    assert any("two sentences' similarity" in caption.value for caption in app.caption)
+
+
+def test_switching_the_selected_head_off_changes_the_later_layers_and_back_on_restores_them(app):
+    app.select_slider(key="head").set_value(5)
+    app.slider(key="layer").set_value(2)
+    rerun(app)
+    app.slider(key="layer").set_value(3)  # a later layer: its attention reads layer 2's output
+    rerun(app)
+    intact = array(chart(app, "heatmap")["data"][0]["z"]).astype(float)
+    app.slider(key="layer").set_value(2)
+    rerun(app)
+    app.button(key="toggle_head").click()
+    rerun(app)
+    assert app.multiselect(key="heads_off").value == ["L2 H5"]
+    assert app.button(key="toggle_head").label == "Switch it back on"
+    assert len(chart(app, "importance")["data"]) == 3  # the importance, the cross on L2 H5, the click markers
+    app.slider(key="layer").set_value(3)
+    rerun(app)
+    ablated = array(chart(app, "heatmap")["data"][0]["z"]).astype(float)
+    assert np.abs(ablated - intact).max() > 1e-3
+    app.multiselect(key="heads_off").set_value([])
+    rerun(app)
+    assert np.allclose(array(chart(app, "heatmap")["data"][0]["z"]).astype(float), intact)

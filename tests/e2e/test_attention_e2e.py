@@ -33,8 +33,9 @@ SENTENCE = "The trophy did not fit in the suitcase because it was too big."
 MARKUP = "<img src=x onerror=alert(1)> <script>alert(2)</script> hello"
 
 # Summary of every plotly chart on the page, in page order: traces (type, sizes, axes) and tick labels. Streamlit
-# sends arrays base64-encoded, so read plotly's decoded ``_fullData``.
-PLOTLY_CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd) => ({
+# sends arrays base64-encoded, so read plotly's decoded ``_fullData``. By chart key (the element's st-key-… class).
+PLOTLY_CHARTS_JS = """() => Object.fromEntries([...document.querySelectorAll('.js-plotly-plot')].map((gd) => [
+  ([...(gd.closest('[class*="st-key-"]')?.classList ?? [])].find((c) => c.startsWith('st-key-')) ?? '').slice(7), {
     traces: (gd._fullData || []).map((trace) => ({
         type: trace.type,
         points: trace._length ?? (trace.x ? trace.x.length : 0),
@@ -47,7 +48,7 @@ PLOTLY_CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].ma
     layout: JSON.stringify({x: gd.layout.xaxis, y: gd.layout.yaxis}),
     width: gd.getBoundingClientRect().width,
     height: gd.getBoundingClientRect().height,
-}))"""
+}]))"""
 
 # Page coordinates of point ``index`` of the first plotly chart's (the overview's) trace of one marker per tile;
 # null while that chart is not drawn (Streamlit may be redrawing it).
@@ -91,7 +92,7 @@ def graph_frame(page):
     return page.frame_locator(GRAPH_IFRAME).first
 
 
-def plotly_charts(page) -> list[dict]:
+def plotly_charts(page) -> dict[str, dict]:
     return page.evaluate(PLOTLY_CHARTS_JS)
 
 
@@ -114,7 +115,8 @@ def test_typing_a_sentence_draws_graph_overview_and_heatmap(page):
     for word in ("trophy", "suitcase", "big"):
         assert word in frame_html, f"{word!r} is not in the graph's data"
 
-    overview, heatmap = plotly_charts(page)[:2]
+    charts = plotly_charts(page)
+    overview, heatmap = charts["overview"], charts["heatmap"]
     assert any(trace["type"] == "heatmap" for trace in overview["traces"]), overview
     tiles = [trace for trace in overview["traces"] if trace["points"] == LAYERS * HEADS]
     grid = [t for t in overview["traces"] if t["type"] == "heatmap" and t["rows"] and t["columns"]]
@@ -153,7 +155,7 @@ def test_markup_in_the_sentence_stays_inert(page):
     assert "img" in labels and "<" in labels, labels
     assert "<img" not in srcdoc and "<script>alert" not in srcdoc, "user text reached the iframe's HTML unescaped"
 
-    heatmap = plotly_charts(page)[1]
+    heatmap = plotly_charts(page)["heatmap"]
     assert "img" in heatmap["ticks"] and "hello" in heatmap["ticks"], heatmap["ticks"]
 
     # Hover every node (and the canvas centre) so vis-network shows its tooltips; the graph sits below the fold.

@@ -21,9 +21,9 @@ SCREENSHOT = ROOT / "artifacts" / "e2e-decoder.png"
 SENTENCE = "The trophy did not fit in the suitcase because it was too big."
 EDGE_TITLE = re.compile(r"\((\d+)\) → [^(]*\((\d+)\): (\d\.\d+)")  # an edge's hover, "animal (2) → it (7): 0.432"
 
-# The attention heatmap's cells (the page's second chart): plotly's decoded z, null for a gap.
+# The attention heatmap's cells: plotly's decoded z, null for a gap.
 HEATMAP_JS = """() => {
-    const gd = document.querySelectorAll('.js-plotly-plot')[1];
+    const gd = document.querySelector('.st-key-heatmap .js-plotly-plot');
     return Array.from(gd._fullData[0].z, (row) => Array.from(row, (v) => (Number.isNaN(v) ? null : v)));
 }"""
 # Every edge's hover text in the graph's vis-network data.
