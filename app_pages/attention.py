@@ -6,11 +6,12 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from core.analysis.attribution import pair_attention_summary
 from core.analysis.graph import attention_graph, induced_subgraph, neighbourhood, prune
 from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position, view_sinks
 from core.export import attention_json, head_csv
 from core.transformer.models import BUNDLED_MODEL, AttentionResult
-from figures.attention_figures import heatmap_figure, importance_figure, overview_figure
+from figures.attention_figures import heatmap_figure, importance_figure, overview_figure, pair_summary_figure
 from figures.attention_graph import MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from figures.theme import figure_config
@@ -186,6 +187,39 @@ def importance_section(result: AttentionResult, heads_off: tuple[tuple[int, int]
         )
         + "Darker: needed more."
         + (f" Crossed out: switched off ({len(heads_off)})." if heads_off else "")
+    )
+
+
+PAIR_SUMMARIES = {  # the pair summary's choices → core.analysis.attribution.pair_attention_summary's method
+    "All layers and heads": "attention",
+    "Rollout": "rollout",
+}
+
+
+def pair_section(result: AttentionResult) -> None:
+    """How the second sentence reads the first, over the whole model, as one word-to-word graph."""
+    st.subheader("How sentence B reads sentence A")
+    summary = st.segmented_control(
+        "Summarise",
+        list(PAIR_SUMMARIES),
+        key="pair_summary",
+        bind="query-params",
+        default="All layers and heads",
+        help="All layers and heads: the attention averaged over every layer and head. Rollout: the attention "
+        "followed through the layers, residual connections included (Abnar & Zuidema 2020).",
+    )
+    method = PAIR_SUMMARIES.get(summary or "", "attention")
+    b_words, a_words, weights = pair_attention_summary(result.tokenized, result.attentions, method)
+    st.plotly_chart(
+        pair_summary_figure(b_words, a_words, weights, text_scale=text_scale()),
+        key="pair_summary_graph",
+        width="content",
+        config=figure_config(st.session_state.get("image_format", "png"), "pair-summary"),
+    )
+    st.caption(
+        "Each word of sentence B (left) and its strongest links to the words of sentence A (right), covering 80 % "
+        "of what it gives A; each B word's weights to A's words are rescaled to sum to 1 (the rest of its attention "
+        "stays inside B or on [CLS]/[SEP]). Hover a link for its weight."
     )
 
 
@@ -370,3 +404,5 @@ with left:
         )
         text_section(result, word_attention, focus, layer, head_index, head_name)
 heatmap_section(result, labels, attention, matrix, layer, head, head_name)
+if result.tokenized.pair is not None and not causal:
+    pair_section(result)

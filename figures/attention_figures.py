@@ -1,4 +1,5 @@
-"""Plotly figures of attention: one head as a heatmap, every layer × head as a clickable grid of tiles.
+"""Plotly figures of attention: one head as a heatmap, every layer × head as a clickable grid of tiles (their
+attention, or how much each matters), and how one sentence of a pair reads the other as a bipartite graph.
 
 Labels are user text: every one goes through ``figures.theme.plain``, so it shows literally and is never markup.
 """
@@ -14,7 +15,8 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from figures.theme import FONT_PX, SELECTION, WHITE, base_layout, plain, scaled_margin
+from core.analysis.graph import mass_mask
+from figures.theme import FONT_PX, GRAPH_BLUE_RGB, INK, SELECTION, WHITE, base_layout, plain, scaled_margin
 
 COLORSCALE = "Blues"
 TILE_GAP = 0.08  # overview: gap between tiles, as a share of a tile's side
@@ -425,5 +427,79 @@ def head_grid_figure(
         dragmode=False,
         modebar=dict(orientation="v"),  # in the right margin, clear of the head labels
         shapes=[selection_outline(selected, heads)] if selected is not None else [],
+    )
+    return figure
+
+
+PAIR_ROW_PX = 30  # the pair summary: one word a row, on each side
+PAIR_EDGE_MASS = 0.8  # each word of B draws its strongest edges covering this share of its row
+
+
+def pair_summary_figure(
+    from_words: Sequence[str],
+    to_words: Sequence[str],
+    weights: np.ndarray,
+    *,
+    width_px: int = 640,
+    text_scale: float = 1.0,
+) -> go.Figure:
+    """How each word of one sentence reads the words of another, as one bipartite graph: ``from_words`` on the left,
+    ``to_words`` on the right, both in sentence order, an edge from i to j for each row's strongest weights
+    (``weights`` (from, to), rows summing to 1) covering PAIR_EDGE_MASS of the row; width and opacity grow with
+    the weight, hover gives it."""
+    rows, columns = len(from_words), len(to_words)
+    if weights.shape != (rows, columns):
+        raise ValueError(f"weights {weights.shape} do not match {rows} × {columns} words")
+    left_y, right_y = (np.linspace(1, 0, count) if count > 1 else np.array([0.5]) for count in (rows, columns))
+    largest = float(weights.max()) if weights.size else 1.0
+    r, g, b = GRAPH_BLUE_RGB
+    traces: list = []
+    for i, j in zip(*np.nonzero(mass_mask(weights, PAIR_EDGE_MASS))):
+        share = float(weights[i, j]) / largest
+        traces.append(
+            go.Scatter(
+                x=[0, 1],
+                y=[left_y[i], right_y[j]],
+                mode="lines",
+                line=dict(width=0.5 + 7 * share, color=f"rgba({r}, {g}, {b}, {0.2 + 0.8 * share:.3f})"),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        traces.append(  # the edge's hover, at its middle
+            go.Scatter(
+                x=[0.5],
+                y=[(left_y[i] + right_y[j]) / 2],
+                mode="markers",
+                marker=dict(size=8, color="rgba(0, 0, 0, 0)"),
+                hovertemplate=f"{plain(from_words[i])} → {plain(to_words[j])}: {weights[i, j]:.3f}<extra></extra>",
+                showlegend=False,
+            )
+        )
+    for x, y, words, side in ((0, left_y, from_words, "left"), (1, right_y, to_words, "right")):
+        traces.append(
+            go.Scatter(
+                x=[x] * len(words),
+                y=y,
+                mode="markers+text",
+                text=[plain(word) for word in words],
+                textposition=f"middle {side}",  # outside the links
+                marker=dict(size=round(9 * text_scale), color=INK),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    figure = go.Figure(traces)
+    axis = dict(visible=False, fixedrange=True)
+    figure.update_xaxes(range=[-0.45, 1.45], **axis)
+    figure.update_yaxes(range=[-0.06, 1.06], **axis)
+    figure.update_layout(
+        **base_layout(text_scale),
+        width=width_px,
+        height=round(max(rows, columns, 4) * PAIR_ROW_PX * text_scale) + 40,
+        margin=dict(l=10, r=10, t=10, b=10),
+        template=None,
+        hovermode="closest",
+        dragmode=False,
     )
     return figure

@@ -200,3 +200,16 @@ def test_switching_the_selected_head_off_changes_the_later_layers_and_back_on_re
     app.multiselect(key="heads_off").set_value([])
     rerun(app)
     assert np.allclose(array(chart(app, "heatmap")["data"][0]["z"]).astype(float), intact)
+
+
+def test_a_pair_is_summarised_as_one_graph_from_sentence_b_to_sentence_a(app):
+    enter(app, text="The cat sat on the mat.", pair="It was asleep.")
+    summary = chart(app, "pair_summary_graph")
+    labels = [text for trace in summary["data"] if trace.get("mode") == "markers+text" for text in trace["text"]]
+    assert labels == ["It", "was", "asleep", ".", "The", "cat", "sat", "on", "the", "mat", "."]
+    assert any(trace.get("mode") == "lines" for trace in summary["data"])
+    app.segmented_control(key="pair_summary").set_value("Rollout")
+    rerun(app)
+    assert chart(app, "pair_summary_graph") != summary
+    enter(app, pair="")
+    assert not any(key.endswith("pair_summary_graph") for key in chart_keys(app))

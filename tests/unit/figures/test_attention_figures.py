@@ -19,6 +19,7 @@ from figures.attention_figures import (
     fit_heatmap,
     heatmap_figure,
     overview_figure,
+    pair_summary_figure,
     tile_from_point_index,
 )
 from figures.attention_graph import (
@@ -524,3 +525,14 @@ def test_only_a_graph_asked_to_fill_the_window_sizes_its_own_iframe():
     assert drawn(filling)[2]["view"]["frame"]["min_px"] > 0 and "height: 100vh" in filling
     fixed = graph_html(small_graph(), "circle", height_px=460, served=True)
     assert "frame" not in drawn(fixed)[2]["view"] and "height: 460px" in fixed
+
+
+def test_pair_summary_draws_each_rows_strongest_links_and_every_word_once():
+    weights = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])  # rows sum to 1
+    figure = pair_summary_figure(["It", "<b>x</b>"], ["The", "cat", "sat"], weights)
+    lines = [trace for trace in figure.data if trace.mode == "lines"]
+    assert len(lines) == 3  # row 0: 0.7 then 0.2 reach 80 %; row 1: 0.8 alone does
+    words = [text for trace in figure.data if trace.mode == "markers+text" for text in trace.text]
+    assert words == ["It", "&lt;b&gt;x&lt;/b&gt;", "The", "cat", "sat"]  # user text shown literally, never markup
+    with pytest.raises(ValueError):
+        pair_summary_figure(["a"], ["b"], weights)
