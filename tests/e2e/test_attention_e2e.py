@@ -50,10 +50,10 @@ PLOTLY_CHARTS_JS = """() => Object.fromEntries([...document.querySelectorAll('.j
     height: gd.getBoundingClientRect().height,
 }]))"""
 
-# Page coordinates of point ``index`` of the first plotly chart's (the overview's) trace of one marker per tile;
-# null while that chart is not drawn (Streamlit may be redrawing it).
-POINT_POSITION_JS = """([count, index]) => {
-    const gd = document.querySelector('.js-plotly-plot');
+# Page coordinates of point ``index`` of the trace of one marker per tile in the chart with key ``key`` (the overview
+# or the importance map); null while that chart is not drawn (Streamlit may be redrawing it).
+POINT_POSITION_JS = """([key, count, index]) => {
+    const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
     if (!gd || !gd._fullData || !gd._fullLayout) return null;
     const data = gd._fullData.find((trace) => trace.type === 'scatter' && trace._length === count);
     if (!data) return null;
@@ -183,22 +183,22 @@ def test_markup_in_the_sentence_stays_inert(page):
     assert page.dialogs == []
 
 
-def overview_point(page, layer: int, head: int) -> dict:
-    """Page position of the overview's clickable marker for 0-based (layer, head)."""
+def tile_point(page, layer: int, head: int, chart: str = "overview") -> dict:
+    """Page position of the clickable marker for 0-based (layer, head) in a grid of heads (chart key ``chart``)."""
     from figures.attention_figures import tile_from_point_index
 
     index = next(i for i in range(LAYERS * HEADS) if tuple(tile_from_point_index(i, HEADS)) == (layer, head))
-    return page.wait_for_function(POINT_POSITION_JS, arg=[LAYERS * HEADS, index], timeout=30_000).json_value()
+    return page.wait_for_function(POINT_POSITION_JS, arg=[chart, LAYERS * HEADS, index], timeout=30_000).json_value()
 
 
-def hover_tile(page, layer: int, head: int) -> dict:
-    """Move the mouse onto the tile of 0-based (layer, head) until plotly's hover label names it (the overview can
-    still shift while Streamlit lays out the page); returns the point."""
-    hover = page.locator(".js-plotly-plot .hoverlayer .hovertext").first
-    wanted = f"layer {layer + 1}, head {head + 1} "
+def hover_tile(page, layer: int, head: int, chart: str = "overview") -> dict:
+    """Move the mouse onto the tile of 0-based (layer, head) of a grid of heads until plotly's hover label names it
+    (the grid can still shift while Streamlit lays out the page); returns the point."""
+    hover = page.locator(f".st-key-{chart} .js-plotly-plot .hoverlayer .hovertext").first
+    wanted = f"layer {layer + 1}, head {head + 1}"
     label = None
     for _ in range(10):
-        point = overview_point(page, layer, head)
+        point = tile_point(page, layer, head, chart)
         page.mouse.move(point["x"] - 40, point["y"] - 40)
         page.mouse.move(point["x"], point["y"], steps=4)
         with contextlib.suppress(PlaywrightTimeout):
@@ -210,9 +210,10 @@ def hover_tile(page, layer: int, head: int) -> dict:
     raise AssertionError(f"hovering the tile of layer {layer + 1}, head {head + 1} shows {label!r}")
 
 
-def test_clicking_a_tile_selects_that_head(page):
+@pytest.mark.parametrize("chart", ["overview", "importance"])
+def test_clicking_a_tile_selects_that_head(page, chart):
     assert "Heatmap — layer 5, head 7" not in page_text(page)
-    point = hover_tile(page, 4, 6)
+    point = hover_tile(page, 4, 6, chart)
     with expect_rerun(page):
         page.mouse.click(point["x"], point["y"])
     assert "Heatmap — layer 5, head 7" in page_text(page)
@@ -284,3 +285,26 @@ def test_the_arc_layout_spreads_the_sentence_across_the_canvas(page):
     drawn = graph_frame(page).locator("html").evaluate(NODE_XS_JS)
     on_canvas = [min(max(x, 0), drawn["width"]) for x in drawn["xs"]]
     assert (max(on_canvas) - min(on_canvas)) / drawn["width"] >= 0.5, drawn
+
+
+IMPORTANCE_SCREENSHOT = ROOT / "artifacts" / "e2e-importance.png"
+
+
+def test_the_importance_map_sits_under_the_overview_and_a_switched_off_head_is_crossed_out(page):
+    """Each head's importance on the overview's columns, right under it; switching the selected head off crosses it
+    out there and changes the later layers' attention."""
+    boxes = {key: page.locator(f".st-key-{key} .js-plotly-plot").bounding_box() for key in ("overview", "importance")}
+    overview, importance = boxes["overview"], boxes["importance"]
+    assert importance["y"] > overview["y"] + overview["height"] - 5  # below the overview…
+    assert importance["y"] < overview["y"] + overview["height"] + 150  # …right under it (its caption between)
+    assert abs(importance["x"] - overview["x"]) < 5 and abs(importance["width"] - overview["width"]) < 5
+    with expect_rerun(page):
+        page.get_by_role("button", name="Switch this head off").click()
+    assert "Switch it back on" in page_text(page)
+    crossed = page.evaluate(
+        """() => document.querySelector('.st-key-importance .js-plotly-plot')._fullData
+            .filter((trace) => trace.marker && trace.marker.symbol === 'x-thin').length"""
+    )
+    assert crossed == 1
+    full_page_screenshot(page, IMPORTANCE_SCREENSHOT)
+    assert IMPORTANCE_SCREENSHOT.stat().st_size > 50_000
