@@ -183,7 +183,8 @@ def importance_section(result: AttentionResult, heads_off: tuple[tuple[int, int]
         + (
             "how much the two sentences' similarity (each embedded on its own) changes. "
             if importance.pair
-            else "how far the sentence's embedding moves (1 − cosine). "
+            else "how far the mean of the last layer's vectors (the sentence embedding, for the bundled model) "
+            "moves (1 − cosine). "
         )
         + "Darker: needed more."
         + (f" Crossed out: switched off ({len(heads_off)})." if heads_off else "")
