@@ -1,11 +1,12 @@
 """Transformer = GNN: one layer of the running network recomputed as message passing on its attention
 graphs (an encoder's complete graphs, a decoder's causal ones), soft vs hard structure, what each head looks
-at, rollout and flow, RNN memory, and model sizes.
+at and a map of all heads, rollout and flow beside integrated gradients, RNN memory, and model sizes.
 
 One function per section, drawn in page order: ``term_by_term_section`` (with ``message_passing``),
-``soft_vs_hard_section``, ``head_summary_section`` (with ``corpus_section``),
-``rollout_flow_section``, ``rnn_section``, ``model_sizes_section`` and ``word_graphs_section``
-(``static_graph``, ``contextual_graph``).
+``soft_vs_hard_section``, ``head_summary_section`` (with ``corpus_section``), ``head_map_section``,
+``rollout_flow_section`` and ``attribution_section``, ``rnn_section``, ``model_sizes_section`` and
+``word_graphs_section`` (``static_graph``, ``contextual_graph``). ``on_request`` runs an analysis of many sentences
+behind a button.
 """
 
 import math
@@ -16,21 +17,26 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.analysis.attribution import STEPS, Attribution
 from core.analysis.bag_of_words import DocumentWordMatrix, known_words, similarity_graph
-from core.analysis.corpus import load_corpus
+from core.analysis.corpus import load_bundled_sentences, load_corpus
 from core.analysis.graph import Pruning, attention_graph, drop_tokens, prune
 from core.analysis.hard_attention import sweep, sweep_rules
+from core.analysis.head_map import BROAD_ENTROPY, DOMINANT_SHARE, HeadMap, head_clusters
 from core.analysis.head_stats import head_patterns, head_statistics, token_roles
 from core.analysis.rnn_memory import rnn_vs_attention
 from core.analysis.rollout import FlowTooLongError, rollout
 from core.analysis.transformer_gnn import attention_graphs, layer_as_message_passing
 from core.analysis.view_options import ViewOptions, attention_view
 from core.transformer.decoder import Decoder
+from core.transformer.encoder import Encoder
 from core.transformer.model_size import model_configs, parameter_count
 from core.transformer.models import AttentionModel, AttentionResult
 from figures.attention_figures import fit_heatmap, heatmap_figure
 from figures.attention_graph import graph_html
 from figures.gnn_figures import (
+    attribution_figure,
+    head_map_figure,
     head_statistics_figure,
     model_size_figure,
     rnn_memory_figure,
@@ -39,10 +45,13 @@ from figures.gnn_figures import (
 )
 from figures.theme import figure_config
 from ui.analysis import cached_model, current_analysis
-from ui.bound_widgets import clamp, count_slider
+from ui.bound_widgets import always_drawn, clamp, count_slider
 from ui.gnn import (
     MAX_UPLOAD_BYTES,
+    CorpusAnalysis,
+    cached_attribution,
     cached_flow,
+    cached_layout,
     corpus_result,
     corpus_words,
     hard_run,
@@ -50,15 +59,18 @@ from ui.gnn import (
     rule_family,
     rule_name,
     run_corpus,
+    select_mapped_head,
 )
 from ui.presentation import presenting, text_scale
 
-AUTO_SWEEP_TOKENS = 40  # longer inputs run the sweep only on request (its cost grows with n²)
+AUTO_SWEEP_TOKENS = 40  # longer inputs run the sweep and the attributions only on request (cost grows with n²)
 # The heatmaps' columns, 5/11 and 1/2 of the page at 1440 px (presenting: at 1280 px, no sidebar)
 COLUMN_WIDTHS_PX = {False: {"adjacency": (425,), "half": (455,)}, True: {"adjacency": (465,), "half": (495,)}}
 CORPUS_BUDGETS_S = (5, 10, 20, 40)
 WORD_GRAPH_WORDS = 14  # words on each circle of the word graphs; more do not fit in half the page
 WHOLE_MATRIX = "all (whole matrix)"  # the flow's choice of every output token
+BUNDLED, UPLOADED = "Bundled sentences", "Your .txt file"
+CORPUS_SOURCES = (BUNDLED, UPLOADED, "Both")  # what the head statistics and the head map run over
 TERMS = {  # graph convolution against a Transformer layer, term by term: (term, graph network, encoder, decoder)
     "nodes": ("nodes", "graph vertices", "the tokens of the sentence", "the tokens of the text"),
     "features": (
@@ -277,9 +289,11 @@ def soft_vs_hard_section(result: AttentionResult, model: AttentionModel, scale: 
 # 3 ── head summary ───────────────────────────────────────────────────────────────────────────────
 
 
-def head_summary_section(result: AttentionResult, model_name: str, scale: float, config: dict) -> None:
+def head_summary_section(
+    result: AttentionResult, model_name: str, scale: float, config: dict
+) -> tuple[list[str] | None, float]:
     """Each head's attention statistics and pattern on this sentence, then (on request) over many
-    sentences."""
+    sentences; returns the sentences chosen there (None: none yet) and the time budget."""
     st.header("What each head looks at", divider="gray")
     n, causal = len(result.tokenized), result.tokenized.causal
     statistics = head_statistics(result.attentions, token_roles(result.tokenized))
@@ -311,24 +325,46 @@ def head_summary_section(result: AttentionResult, model_name: str, scale: float,
     )
     figure = head_statistics_figure(statistics, patterns, causal=causal, text_scale=scale)
     st.plotly_chart(figure, key="gnn_heads", config=config)
-    corpus_section(model_name, causal, scale, config)
+    return corpus_section(model_name, causal, scale, config)
 
 
-def corpus_section(model_name: str, causal: bool, scale: float, config: dict) -> None:
-    """The head statistics averaged over the bundled corpus or an uploaded file, within a time
-    budget, on request."""
-    with st.expander("The same over many sentences: the bundled corpus or your own file", expanded=False):
+def on_request(analysis: CorpusAnalysis, model_name: str, sentences: list[str], budget: float, label: str, key: str):
+    """The session's ``analysis`` of the sentences, or a button that runs it with a progress bar; None until it
+    ran."""
+    outcome = corpus_result(analysis, model_name, sentences, budget)
+    button_slot = st.empty()
+    if outcome is None and button_slot.button(label, key=key):
+        button_slot.empty()
+        bar = st.progress(0.0)
+        outcome = run_corpus(
+            analysis,
+            model_name,
+            sentences,
+            budget,
+            lambda done, total: bar.progress(done / total, text=f"Sentence {done} of {total}"),
+        )
+        bar.empty()
+    return outcome
+
+
+def corpus_section(model_name: str, causal: bool, scale: float, config: dict) -> tuple[list[str] | None, float]:
+    """The head statistics averaged over the bundled sentences, an uploaded file or both, within a time budget, on
+    request; returns the sentences (None: no usable file yet) and the budget."""
+    with st.expander("The same over many sentences: the bundled ones, your own file, or both", expanded=False):
         source_col, budget_col = st.columns([3, 2])
         with source_col:
             source = (
                 st.segmented_control(
                     "Sentences",
-                    ["Bundled corpus", "Upload a .txt file"],
+                    list(CORPUS_SOURCES),
                     key="gnn_source",
                     bind="query-params",
-                    default="Bundled corpus",
+                    default=BUNDLED,
+                    help=f"Bundled: the chapter's {len(load_corpus())} sentences, then "
+                    f"{len(load_bundled_sentences()) - len(load_corpus())} everyday ones from WordNet 3.0's usage "
+                    "examples (assets/wordnet/). Both: your file's sentences first, then the bundled ones.",
                 )
-                or "Bundled corpus"
+                or BUNDLED
             )
         with budget_col:
             budget = st.select_slider(
@@ -339,32 +375,24 @@ def corpus_section(model_name: str, causal: bool, scale: float, config: dict) ->
                 bind="query-params",
                 help="The sentences are analysed in order until they or the budget run out.",
             )
-        sentences = None
-        if source == "Bundled corpus":
-            sentences = load_corpus()
-        else:
+        uploaded: list[str] = []
+        if source != BUNDLED:
             upload = st.file_uploader(
                 f"One sentence per line, UTF-8, at most {MAX_UPLOAD_BYTES // 1000} kB", type=["txt"], key="gnn_upload"
             )
             if upload is not None:
                 try:
-                    sentences = read_sentences(upload.getvalue())
+                    uploaded = read_sentences(upload.getvalue())
                 except ValueError as problem:
                     st.error(str(problem), icon="⚠️")
+        sentences = uploaded + (load_bundled_sentences() if source != UPLOADED else [])
+        if source == "Both" and not uploaded:
+            sentences = []  # wait for the file
         if not sentences:
-            return
-        corpus = corpus_result(model_name, sentences, float(budget))
-        button_slot = st.empty()
-        if corpus is None and button_slot.button(f"Analyse {len(sentences)} sentences", key="gnn_run_corpus"):
-            button_slot.empty()
-            bar = st.progress(0.0)
-            corpus = run_corpus(
-                model_name,
-                sentences,
-                float(budget),
-                lambda done, total: bar.progress(done / total, text=f"Sentence {done} of {total}"),
-            )
-            bar.empty()
+            return None, float(budget)
+        corpus = on_request(
+            "statistics", model_name, sentences, float(budget), f"Analyse {len(sentences)} sentences", "gnn_run_corpus"
+        )
         if corpus is not None:
             everything = corpus.analysed == corpus.offered
             st.caption(
@@ -373,6 +401,82 @@ def corpus_section(model_name: str, causal: bool, scale: float, config: dict) ->
             )
             figure = head_statistics_figure(corpus.mean, head_patterns(corpus.mean), causal=causal, text_scale=scale)
             st.plotly_chart(figure, key="gnn_corpus_heads", config=config)
+    return sentences, float(budget)
+
+
+def head_map_explanation() -> None:
+    """What the map of all heads shows: the distance, the layout, the clusters and the behaviours."""
+    st.markdown(
+        "Two heads are close when they spread their attention alike. For each sentence and each token, the two "
+        "heads' attention rows are compared by their **Jensen–Shannon distance** (the square root of the "
+        "Jensen–Shannon divergence in bits: 0 = identical rows, 1 = rows with no token in common), averaged "
+        "over the tokens and then the sentences. **Multidimensional scaling** (MDS) places the heads in the "
+        "plane so that their distances there match these as well as possible; the axes themselves mean nothing. "
+        "The **clusters** group the heads into k by average linkage on the same distances (marker shape)."
+    )
+    st.caption(
+        "A head's **behaviour** (colour) is its largest share of attention over the sentences, to the previous "
+        f"token, the next, [CLS]/[SEP], punctuation or itself, when that share reaches {DOMINANT_SHARE:.0%}; "
+        f"otherwise it is *broad* when its entropy reaches {BROAD_ENTROPY:.0%} of the uniform rows' (ln n), "
+        "*mixed* if not. The sentences and the time budget are those chosen under “The same over many "
+        "sentences” above."
+    )
+
+
+def head_map_section(model_name: str, sentences: list[str] | None, budget: float, scale: float, config: dict) -> None:
+    """Every head as a point, placed by how differently the heads attend over many sentences (on request), coloured
+    by its behaviour and shaped by its cluster; a click selects the head for the attention page."""
+    st.header("A map of all heads", divider="gray")
+    left, right = st.columns([7, 4], gap="large")
+    with right:
+        k = st.slider("Clusters (k)", 2, 8, 4, key="gnn_map_k", bind="query-params")
+        explanation_slot = st.container()  # beside the map once it is drawn; under the button until then
+        link = always_drawn()  # the link to the clicked head, once there is one
+    with left:
+        if not sentences:
+            st.info("Upload a .txt file above (or choose the bundled sentences) to map the heads.", icon="ℹ️")
+            return
+        head_map = on_request(
+            "head map", model_name, sentences, budget, f"Map the heads over {len(sentences)} sentences", "gnn_run_map"
+        )
+        if not isinstance(head_map, HeadMap):
+            head_map_explanation()
+            return
+    with explanation_slot:
+        head_map_explanation()
+    with left:
+        layers, heads = head_map.behaviours.shape
+        selected = st.session_state.get("gnn_map_head")
+        if selected is not None and not (selected[0] <= layers and selected[1] <= heads):
+            selected = None  # clicked on a bigger model's map
+        figure = head_map_figure(
+            cached_layout(head_map.distances),
+            head_map.behaviours,
+            head_clusters(head_map.distances, k),
+            selected,
+            text_scale=scale,
+        )
+        st.plotly_chart(
+            figure,
+            key="gnn_head_map",
+            on_select=partial(select_mapped_head, "gnn_head_map"),  # a page function would keep every run's output
+            selection_mode="points",
+            config=config,
+        )
+        everything = head_map.analysed == head_map.offered
+        st.caption(
+            f"{layers} × {heads} = {layers * heads} heads over {head_map.analysed} of {head_map.offered} sentences "
+            f"({'all of them' if everything else 'the time budget ran out'}). Hover a point for its head; "
+            "**click it** to select that head on the attention page."
+        )
+    if selected is not None:
+        layer, head = selected
+        link.page_link(
+            "app_pages/attention.py",
+            label=f"Open L{layer} H{head} ({head_map.behaviours[layer - 1, head - 1]}) on the attention page",
+            icon="🕸️",
+            query_params={"layer": layer, "head": head},  # the session's "layer" and "head" hold them too
+        )
 
 
 # 4 ── rollout and flow ───────────────────────────────────────────────────────────────────────────
@@ -428,6 +532,82 @@ def rollout_flow_section(result: AttentionResult, model_name: str, scale: float,
         figure.update_traces(colorbar_title_text="share of flow")
         st.plotly_chart(fit_heatmap(figure, widths["half"]), key="gnn_flow", width="content", config=config)
         st.caption("Row: the top-layer token; columns: its share of maximum flow from each input token (0–1).")
+
+
+def completeness_text(attribution: Attribution) -> str:
+    """The completeness check and the Spearman correlation of one sentence's attributions, in words."""
+    change = attribution.f_input - attribution.f_baseline
+    rho = (
+        "undefined (fewer than two word tokens)"
+        if math.isnan(attribution.spearman)
+        else f"**{attribution.spearman:+.2f}** over the word tokens ([CLS] and [SEP] left out)"
+    )
+    return (
+        f"**Completeness:** Σ attributions = f(x) − f(baseline): {attribution.word_attributions.sum():.3f} vs "
+        f"{change:.3f} ({attribution.f_input:.3f} − {attribution.f_baseline:.3f}), error "
+        f"{attribution.completeness_error_percent:.2f} % (the integral taken with {STEPS} points). "
+        f"**Spearman's ρ** between attribution and rollout: {rho} (1: the same ranking, 0: unrelated, −1: reversed)."
+    )
+
+
+def attribution_section(result: AttentionResult, model: AttentionModel, scale: float, config: dict) -> None:
+    """Integrated gradients per word beside the pooled output's rollout share, for the sentence or, one sentence at a
+    time, for the pair's cosine similarity; core encoders only."""
+    st.subheader("Attribution beside rollout: which words make the output?")
+    if not isinstance(model.network, Encoder):
+        why = (
+            f"{model.name} is a decoder: its output is the next word, not a sentence embedding"
+            if model.causal
+            else f"{model.name} runs on transformers' own code here, not the core network"
+        )
+        st.info(
+            f"Integrated gradients are computed here for the sentence embedding of a core encoder (the mean of the "
+            f"top layer's tokens, normalised, as sentence-transformers embed a sentence); {why}. Choose the bundled "
+            "model or a BERT-family model in the sidebar.",
+            icon="ℹ️",
+        )
+        return
+    tokenized = result.tokenized
+    n = len(tokenized)
+    if n > AUTO_SWEEP_TOKENS and not st.toggle(f"Compute the attributions for {n} tokens (slow)", key="gnn_ig_long"):
+        st.info(f"Integrated gradients run the encoder {STEPS} times per sentence; for {n} tokens that takes a while.")
+        return
+    sentences = cached_attribution(model.name, tokenized.text, tokenized.pair or "")
+    pair = len(sentences) == 2
+    output = (
+        "the cosine similarity of the two sentences, each embedded on its own (mean of the top layer's tokens, "
+        "normalised), attributed to one sentence at a time with the other held fixed: "
+        f"f(x) = cos(A, B) = {sentences[0][0].f_input:.3f}"
+        if pair
+        else "the sentence embedding (mean of the top layer's tokens, normalised) projected on its own direction, "
+        "so that f(x) = 1 for the sentence itself"
+    )
+    explanation = (
+        "**Integrated gradients** (Sundararajan et al. 2017) measure how much each word moves the output: its word "
+        "vector is slid from a baseline to its value, the gradient of the output summed along the way. Here the "
+        f"output is {output}. The **baseline** replaces every word by [PAD], the model's “no word”; positions and "
+        "[CLS]/[SEP] stay, so their attribution is 0, and the bars add up to f(x) − f(baseline) (completeness). "
+        "Red bars pull the output down. **Rollout** (grey, right) is the mean-pooled output's share of each word, "
+        "attention followed back through every layer (the matrix above, averaged over its rows; Σ = 1). "
+        "**Spearman's ρ** compares the two rankings of the words: near 1, attention's picture of what matters "
+        "agrees with the gradients'; near 0, attention weights do not say which words matter."
+    )
+    if not pair:
+        left, right = st.columns(2, gap="large")
+        with right:
+            st.caption(explanation)
+        columns = [left]
+    else:
+        st.caption(explanation)
+        columns = st.columns(2, gap="large")
+    names = ("first sentence (A)", "second sentence (B)") if pair else ("the sentence",)
+    for index, (column, name, (attribution, shares)) in enumerate(zip(columns, names, sentences)):
+        with column:
+            if pair:
+                st.markdown(f"**{name}**")
+            figure = attribution_figure(attribution.words, attribution.word_attributions, shares, text_scale=scale)
+            st.plotly_chart(figure, key=f"gnn_attribution_{index}", config=config)
+            st.caption(completeness_text(attribution))
 
 
 # 5 ── RNN vs attention ───────────────────────────────────────────────────────────────────────────
@@ -597,8 +777,12 @@ scale = text_scale()  # figures' text grows with the page's in presentation mode
 widths = COLUMN_WIDTHS_PX[presenting()]
 layer = term_by_term_section(result, model, scale, config, widths)
 soft_vs_hard_section(result, model, scale, config)
-head_summary_section(result, model.name, scale, config)
+corpus_sentences, corpus_budget = head_summary_section(result, model.name, scale, config)
+with always_drawn():  # the map appears on request, above the bound widgets below
+    head_map_section(model.name, corpus_sentences, corpus_budget, scale, config)
 rollout_flow_section(result, model.name, scale, config, widths)
+with always_drawn():  # a figure per sentence, or a note, above the bound widgets below
+    attribution_section(result, model, scale, config)
 rnn_section(scale, config)
 model_sizes_section(scale, config)
 word_graphs_section(result, layer, scale, config)

@@ -1,7 +1,7 @@
 """Plotly figures of the "Transformer = GNN" page: the soft-vs-hard sweep, per-head statistics as small multiples,
-RNN memory against attention, and parameter counts. Pure functions of numbers and labels; user text goes through
-``plain``. Every builder takes ``text_scale`` (presentation mode: 1.25): its fonts, and the room they need, grow by
-it.
+integrated gradients beside rollout, the map of all heads, RNN memory against attention, and parameter counts. Pure
+functions of numbers and labels; user text goes through ``plain``. Every builder takes ``text_scale`` (presentation
+mode: 1.25): its fonts, and the room they need, grow by it.
 
 A decoder's head statistics (``causal``) name the roles as they are: its leading sink is the first token (Xiao et
 al. 2023), not [CLS]; "to next token" is 0 by construction (a token never reads a later one) and is left out, and so
@@ -16,10 +16,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.analysis.head_map import BEHAVIOURS
 from core.analysis.head_stats import HEAD_PATTERNS, HeadStatistics
 from core.analysis.rnn_memory import surviving_share
 from core.transformer.model_size import ParameterCount
-from figures.theme import GRID, plain, themed
+from figures.theme import GRID, SELECTION, plain, themed
 
 FAMILY_COLORS = {"top-k": "#1c7ed6", "threshold": "#f76707", "same LSH bucket": "#2f9e44"}
 FAMILY_SYMBOLS = {"top-k": "circle", "threshold": "diamond", "same LSH bucket": "square"}
@@ -40,6 +41,12 @@ PATTERN_TITLES = {  # causal → the pattern panel's title
     True: "pattern (S sink · P positional · B broad)",
 }
 TITLED_MARGIN = dict(l=10, r=10, t=40, b=10)  # room above the plot for a title or a legend
+ATTRIBUTION_COLORS = {True: "#1c7ed6", False: "#e03131"}  # integrated gradients ≥ 0, < 0
+ROLLOUT_COLOR = "#868e96"
+BEHAVIOUR_COLORS = dict(
+    zip(BEHAVIOURS, ("#1c7ed6", "#7048e8", "#adb5bd", "#f59f00", "#2f9e44", "#e64980", "#212529"), strict=True)
+)
+CLUSTER_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross", "star", "x", "hexagon")
 PART_COLORS = {"embeddings": "#74c0fc", "attention": "#1c7ed6", "feed-forward": "#f76707", "pooler": "#adb5bd"}
 
 
@@ -167,6 +174,127 @@ def head_statistics_figure(
     figure.update_xaxes(tickfont_size=round(11 * text_scale), tickangle=0, dtick=2)
     figure.update_annotations(font_size=round(13 * text_scale))
     return themed(figure, 260 * rows + 60, text_scale, margin=TITLED_MARGIN)
+
+
+def attribution_figure(
+    words: Sequence[str], attributions: np.ndarray, shares: np.ndarray, *, text_scale: float = 1.0
+) -> go.Figure:
+    """Two panels sharing the words (rows, in sentence order from the top): each word's integrated gradient as a
+    signed bar (blue ≥ 0, red < 0), and the pooled output's rollout share of it; attributions and shares (words,)."""
+    if not len(words) == len(attributions) == len(shares):
+        raise ValueError("words, attributions and rollout shares must have the same length")
+    rows = np.arange(len(words))  # positions, not the words: a repeated word keeps a row of its own
+    labels = [plain(word) for word in words]
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.05,
+        subplot_titles=("integrated gradients", "rollout share (Σ = 1)"),
+    )
+    figure.add_trace(
+        go.Bar(
+            x=attributions,
+            y=rows,
+            orientation="h",
+            customdata=labels,
+            marker_color=[ATTRIBUTION_COLORS[bool(value >= 0)] for value in attributions],
+            hovertemplate="%{customdata}: %{x:+.4f}<extra>integrated gradients</extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Bar(
+            x=shares,
+            y=rows,
+            orientation="h",
+            customdata=labels,
+            marker_color=ROLLOUT_COLOR,
+            hovertemplate="%{customdata}: %{x:.3f}<extra>rollout share</extra>",
+        ),
+        row=1,
+        col=2,
+    )
+    figure.update_yaxes(
+        tickvals=rows, ticktext=labels, autorange="reversed", tickfont_size=round(12 * text_scale), row=1, col=1
+    )
+    figure.update_xaxes(showgrid=True, gridcolor=GRID, zeroline=True, zerolinecolor="#868e96")
+    figure.update_annotations(font_size=round(13 * text_scale))
+    figure.update_layout(showlegend=False, bargap=0.25)
+    return themed(figure, 70 + 20 * max(len(words), 6), text_scale, margin=TITLED_MARGIN)
+
+
+def head_map_figure(
+    points: np.ndarray,
+    behaviours: np.ndarray,
+    clusters: np.ndarray,
+    selected: tuple[int, int] | None = None,
+    *,
+    text_scale: float = 1.0,
+) -> go.Figure:
+    """The heads as points (H, 2) (``head_layout``), heads numbered h = layer · heads + head: coloured by their
+    behaviour (layers, heads), one legend entry each, and shaped by their cluster (H,) ids, a legend entry each too.
+    Each point's customdata is [layer, head], 1-based, for a click; ``selected`` (layer, head), 1-based, is ringed."""
+    layers, heads = behaviours.shape
+    if not len(points) == len(clusters) == layers * heads:
+        raise ValueError(f"{len(points)} points and {len(clusters)} cluster ids for {layers} × {heads} heads")
+    layer_of, head_of = np.divmod(np.arange(layers * heads), heads)
+    flat = behaviours.ravel()
+    symbol_of = {c: CLUSTER_SYMBOLS[c % len(CLUSTER_SYMBOLS)] for c in sorted(set(clusters.tolist()))}
+    figure = go.Figure()
+    for behaviour in (b for b in BEHAVIOURS if b in flat):
+        members = np.flatnonzero(flat == behaviour)
+        figure.add_trace(
+            go.Scatter(
+                x=points[members, 0],
+                y=points[members, 1],
+                mode="markers",
+                name=behaviour,
+                legendgroup="behaviour",
+                legendgrouptitle_text="behaviour",
+                customdata=[[layer_of[h] + 1, head_of[h] + 1] for h in members],  # lists: a click reads them back
+                text=[f"L{layer_of[h] + 1} H{head_of[h] + 1}: {behaviour}, cluster {clusters[h] + 1}" for h in members],
+                marker=dict(
+                    size=round(12 * text_scale),
+                    color=BEHAVIOUR_COLORS[behaviour],
+                    symbol=[symbol_of[c] for c in clusters[members].tolist()],
+                    line=dict(width=1, color="#ffffff"),
+                ),
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    for cluster in symbol_of:  # legend entries only: the clusters' symbols
+        figure.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"cluster {cluster + 1} ({int(np.sum(clusters == cluster))})",
+                legendgroup="cluster",
+                legendgrouptitle_text="cluster (heads)",
+                marker=dict(size=round(11 * text_scale), color="#868e96", symbol=symbol_of[cluster]),
+                hoverinfo="skip",
+            )
+        )
+    if selected is not None:
+        h = (selected[0] - 1) * heads + selected[1] - 1
+        figure.add_annotation(
+            x=points[h, 0],
+            y=points[h, 1],
+            text=f"<b>L{selected[0]} H{selected[1]}</b>",
+            showarrow=True,
+            arrowhead=0,
+            arrowcolor=SELECTION,
+            ax=30,
+            ay=-30,
+            bgcolor="#ffffff",
+            bordercolor=SELECTION,
+        )
+    figure.update_xaxes(showticklabels=False, showgrid=True, gridcolor=GRID, zeroline=False)
+    figure.update_yaxes(showticklabels=False, showgrid=True, gridcolor=GRID, zeroline=False, scaleanchor="x")
+    figure.update_layout(legend=dict(groupclick="toggleitem", tracegroupgap=12), clickmode="event+select")
+    return themed(figure, 520, text_scale)
 
 
 def rnn_memory_figure(keep_rate: float, max_steps: int, *, text_scale: float = 1.0) -> go.Figure:

@@ -1,22 +1,33 @@
-"""Cached glue of the "Transformer = GNN" page: hard-attention runs, attention flow, corpus statistics, uploads."""
+"""Cached glue of the "Transformer = GNN" page: hard-attention runs, attention flow, integrated gradients, corpus
+statistics and the head map, uploads, and the head map's clicks.
+
+A click on the head map selects that head for the attention page through the shared "layer" and "head" (1-based);
+the callback, ``select_mapped_head``, lives here and is bound with functools.partial (ui/bound_widgets.py, rule 3).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import streamlit as st
 
+from core.analysis.attribution import Attribution, integrated_gradients, pair_integrated_gradients
 from core.analysis.bag_of_words import DocumentWordMatrix, document_word_matrix, word_similarity
 from core.analysis.corpus import load_corpus, split_sentences
 from core.analysis.hard_attention import EdgeRule, HardRun, SameBucket, run_hard
+from core.analysis.head_map import HeadMap, corpus_head_map, head_layout
 from core.analysis.head_stats import CorpusStatistics, corpus_statistics
 from core.analysis.rollout import attention_flow
+from core.transformer.encoder import Encoder
 from ui.analysis import cached_analysis, cached_model
 
 MAX_UPLOAD_BYTES = 200_000
 MAX_UPLOAD_SENTENCES = 2_000
 CORPUS_RESULTS_KEPT = 4  # per session
+CorpusAnalysis = Literal["statistics", "head map"]
+CORPUS_ANALYSES = {"statistics": corpus_statistics, "head map": corpus_head_map}
 
 
 def rule_family(rule: EdgeRule) -> str:
@@ -65,21 +76,58 @@ def read_sentences(data: bytes) -> list[str]:
     return sentences[:MAX_UPLOAD_SENTENCES]
 
 
-def corpus_result(name: str, sentences: list[str], budget_s: float) -> CorpusStatistics | None:
-    """The session's result for these sentences, if it was computed."""
-    return st.session_state.get("gnn_corpus_results", {}).get((name, hash(tuple(sentences)), budget_s))
+def corpus_result(
+    analysis: CorpusAnalysis, name: str, sentences: list[str], budget_s: float
+) -> CorpusStatistics | HeadMap | None:
+    """The session's result of ``analysis`` for these sentences, if it was computed."""
+    return st.session_state.get("gnn_corpus_results", {}).get((analysis, name, hash(tuple(sentences)), budget_s))
 
 
 def run_corpus(
-    name: str, sentences: list[str], budget_s: float, progress: Callable[[int, int], None]
-) -> CorpusStatistics:
-    """Head statistics averaged over the sentences within the time budget, kept for this session (a few)."""
-    result = corpus_statistics(cached_model(name), sentences, time_budget_s=budget_s, progress=progress)
+    analysis: CorpusAnalysis, name: str, sentences: list[str], budget_s: float, progress: Callable[[int, int], None]
+) -> CorpusStatistics | HeadMap:
+    """Head statistics (``corpus_statistics``) or the head map (``corpus_head_map``) over the sentences within the
+    time budget, kept for this session (a few of each)."""
+    result = CORPUS_ANALYSES[analysis](cached_model(name), sentences, time_budget_s=budget_s, progress=progress)
     results = st.session_state.setdefault("gnn_corpus_results", {})
-    results[(name, hash(tuple(sentences)), budget_s)] = result
-    while len(results) > CORPUS_RESULTS_KEPT:
+    results[(analysis, name, hash(tuple(sentences)), budget_s)] = result
+    while len(results) > 2 * CORPUS_RESULTS_KEPT:
         results.pop(next(iter(results)))
     return result
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_layout(distances: np.ndarray) -> np.ndarray:
+    """``head_layout`` of a head map's distances (H, H): (H, 2) points, the same on every rerun."""
+    return head_layout(distances)
+
+
+def select_mapped_head(chart: str) -> None:
+    """A click on a point of the head map (the chart with key ``chart``, customdata [layer, head], 1-based) selects
+    that head on the attention page, and keeps it in "gnn_map_head" for the link there."""
+    points = st.session_state[chart].selection.points
+    if points:
+        layer, head = (int(value) for value in points[0]["customdata"][:2])
+        st.session_state["layer"], st.session_state["head"] = layer, head
+        st.session_state["gnn_map_head"] = (layer, head)
+
+
+@st.cache_data(max_entries=16, show_spinner="Integrating gradients…")
+def cached_attribution(name: str, text: str, pair: str) -> list[tuple[Attribution, np.ndarray]]:
+    """Integrated gradients of the sentence (its embedding's projection on itself), or of a pair's cosine similarity
+    one sentence at a time, each sentence tokenized on its own; beside each, its rollout share per word (words,)."""
+    model = cached_model(name)
+    network = model.network
+    assert isinstance(network, Encoder)  # the page offers attribution for core encoders only
+    sentences = [model.tokenize(text)] + ([model.tokenize(pair)] if pair else [])
+    if pair:
+        attributions = pair_integrated_gradients(network, *sentences)
+    else:
+        attributions = (integrated_gradients(network, sentences[0]),)
+    return [
+        (attribution, np.array([attribution.rollout[list(group)].sum() for group in tokenized.word_groups]))
+        for attribution, tokenized in zip(attributions, sentences)
+    ]
 
 
 @st.cache_data(max_entries=1, show_spinner=False)

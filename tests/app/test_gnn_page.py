@@ -1,11 +1,15 @@
 """The Transformer = GNN page, run from app.py by Streamlit's AppTest, with the interactions a user makes."""
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import streamlit as st
 
-from tests.app.apptest import array, chart, chart_keys, open_app, rerun, use_model
+from core.analysis.corpus import load_bundled_sentences
+from tests.app.apptest import array, chart, chart_keys, enter, open_app, rerun, use_model
+from ui.gnn import select_mapped_head
 
 
 @pytest.fixture
@@ -130,3 +134,77 @@ def test_a_decoder_layer_is_message_passing_on_its_causal_graphs(family, norm, d
     assert not any("[CLS]" in title or "[SEP]" in title or "next" in title for title in titles)
     assert any("the attention sink" in caption.value for caption in page.caption)
     assert "encoder" not in page.metric[0].help
+
+
+def test_attribution_beside_rollout_adds_up_and_names_its_correlation(page):
+    attribution = chart(page, "gnn_attribution_0")
+    gradients, shares = attribution["data"]
+    words = attribution["layout"]["yaxis"]["ticktext"]
+    assert words[:3] == ["[CLS]", "The", "animal"] and "didn't" in words  # words in sentence order, as typed
+    np.testing.assert_allclose(array(shares["x"]).sum(), 1.0, atol=1e-5)  # rollout shares of the pooled output
+    text = next(caption.value for caption in page.caption if "Completeness" in caption.value)
+    total, change = map(float, re.search(r"f\(baseline\): (\S+) vs (\S+) ", text).groups())
+    assert array(gradients["x"]).sum() == pytest.approx(total, abs=5e-4)  # the bars are what the text adds up
+    assert float(re.search(r"error (\S+) %", text).group(1)) <= 1.0
+    assert total == pytest.approx(change, rel=0.01)
+    rho = re.search(r"Spearman's ρ\*\* between attribution and rollout: \*\*(\S+)\*\* over the word tokens", text)
+    assert -1 <= float(rho.group(1)) <= 1
+    explanation = next(caption.value for caption in page.caption if "Integrated gradients" in caption.value)
+    assert "[PAD]" in explanation and "Spearman" in explanation
+
+
+def test_a_pair_is_attributed_one_sentence_at_a_time(page):
+    enter(page, text="A man is playing a guitar.", pair="Someone plays an instrument.")
+    first, second = chart(page, "gnn_attribution_0"), chart(page, "gnn_attribution_1")
+    assert "guitar" in first["layout"]["yaxis"]["ticktext"] and "instrument" in second["layout"]["yaxis"]["ticktext"]
+    texts = [caption.value for caption in page.caption if "Completeness" in caption.value]
+    assert len(texts) == 2
+    cosines = [float(re.search(r"\((-?\d\.\d+) − ", text).group(1)) for text in texts]
+    assert cosines[0] == pytest.approx(cosines[1], abs=1e-3)  # both attribute the one cosine of A and B
+    assert all(float(re.search(r"error (\S+) %", text).group(1)) <= 1.0 for text in texts)
+
+
+def test_the_head_map_runs_on_request_and_a_click_opens_the_head(page):
+    assert not any("gnn_head_map" in chart_id for chart_id in chart_keys(page))  # nothing runs unasked
+    page.select_slider(key="gnn_budget").set_value(5)
+    rerun(page)
+    page.button(key="gnn_run_map").click()
+    rerun(page)
+    figure = chart(page, "gnn_head_map")
+    heads = np.concatenate([array(trace["customdata"]) for trace in figure["data"] if trace.get("customdata")])
+    assert len(heads) == 6 * 12 and len({tuple(head) for head in heads.tolist()}) == 72  # every head once, 1-based
+    assert heads.min() == 1 and heads[:, 0].max() == 6 and heads[:, 1].max() == 12
+    legend = [trace["name"] for trace in figure["data"]]
+    assert "[CLS]/[SEP]" in legend and sum(name.startswith("cluster") for name in legend) == 4  # k = 4 by default
+    offered = len(load_bundled_sentences())  # the chapter's sentences and WordNet's
+    assert any(re.search(rf"72 heads over \d+ of {offered} sentences", caption.value) for caption in page.caption)
+    page.slider(key="gnn_map_k").set_value(6)
+    rerun(page)
+    legend = [trace["name"] for trace in chart(page, "gnn_head_map")["data"]]
+    assert sum(name.startswith("cluster") for name in legend) == 6
+    page.session_state["layer"], page.session_state["head"] = 3, 7  # what a click on L3 H7 sets (test below)
+    page.session_state["gnn_map_head"] = (3, 7)
+    rerun(page)
+    link = page.get("page_link")[0].proto
+    assert link.label.startswith("Open L3 H7 (") and link.label.endswith(") on the attention page")
+    assert chart(page, "gnn_head_map")["layout"]["annotations"][0]["text"] == "<b>L3 H7</b>"
+    page.switch_page("app_pages/attention.py")
+    rerun(page)
+    assert page.slider(key="layer").value == 3 and page.session_state["head"] == 7
+
+
+def test_a_click_on_the_head_map_selects_that_head(monkeypatch):
+    state = {"map": SimpleNamespace(selection=SimpleNamespace(points=[{"point_index": 0, "customdata": [3, 7]}]))}
+    monkeypatch.setattr(st, "session_state", state)
+    select_mapped_head("map")
+    assert (state["layer"], state["head"], state["gnn_map_head"]) == (3, 7, (3, 7))
+    state = {"map": SimpleNamespace(selection=SimpleNamespace(points=[]))}  # a click beside the points
+    monkeypatch.setattr(st, "session_state", state)
+    select_mapped_head("map")
+    assert list(state) == ["map"]
+
+
+def test_a_decoder_says_why_it_has_no_attribution(decoder_folders):
+    page = use_model(open_app("app_pages/gnn.py"), str(decoder_folders["gpt2"]))
+    assert not any("gnn_attribution" in chart_id for chart_id in chart_keys(page))
+    assert any("is a decoder: its output is the next word" in info.value for info in page.info)

@@ -7,7 +7,17 @@ from core.analysis.graph import Pruning
 from core.analysis.hard_attention import SameBucket
 from core.analysis.head_stats import HeadStatistics, head_patterns
 from core.transformer.model_size import model_configs, parameter_count
-from figures.gnn_figures import head_statistics_figure, model_size_figure, rnn_memory_figure, sweep_figure
+from figures.gnn_figures import (
+    ATTRIBUTION_COLORS,
+    BEHAVIOUR_COLORS,
+    CLUSTER_SYMBOLS,
+    attribution_figure,
+    head_map_figure,
+    head_statistics_figure,
+    model_size_figure,
+    rnn_memory_figure,
+    sweep_figure,
+)
 from ui.gnn import MAX_UPLOAD_BYTES, read_sentences, rule_family, rule_name
 
 
@@ -166,3 +176,50 @@ def test_presentation_mode_draws_the_other_figures_text_larger(build):
     usual, presenting = builders[build](1.0), builders[build](1.25)
     assert presenting.layout.font.size == 1.25 * usual.layout.font.size  # as the page's type: 14 → 17.5 px
     assert presenting.layout.height > usual.layout.height  # room for the larger text
+
+
+def test_attribution_figure_keeps_every_word_in_order_and_colours_the_sign():
+    words = ["[CLS]", "the", "cat", "saw", "the", "<b>dog</b>", "[SEP]"]
+    attributions = np.array([0.0, 0.1, 0.5, -0.2, 0.05, 0.3, 0.0])
+    shares = np.full(7, 1 / 7)
+    figure = attribution_figure(words, attributions, shares)
+    gradients, rollout = figure.data
+    assert list(gradients.y) == list(rollout.y) == list(range(7))  # a repeated word keeps a row of its own
+    assert list(figure.layout.yaxis.ticktext) == [*words[:5], "&lt;b&gt;dog&lt;/b&gt;", "[SEP]"]
+    assert figure.layout.yaxis.autorange == "reversed"  # the first word on top
+    assert list(gradients.marker.color[2:4]) == [ATTRIBUTION_COLORS[True], ATTRIBUTION_COLORS[False]]  # 0.5, −0.2
+    np.testing.assert_allclose(rollout.x, shares)
+
+
+def test_attribution_figure_rejects_mismatched_lengths():
+    with pytest.raises(ValueError):
+        attribution_figure(["a", "b"], np.zeros(2), np.zeros(3))
+
+
+def test_head_map_figure_draws_each_head_once_coloured_by_behaviour_and_shaped_by_cluster():
+    behaviours = np.array([["previous token", "broad", "mixed"], ["[CLS]/[SEP]", "previous token", "broad"]])
+    points = np.arange(12.0).reshape(6, 2)
+    clusters = np.array([0, 1, 1, 2, 0, 1])
+    figure = head_map_figure(points, behaviours, clusters, selected=(2, 3))
+    drawn = [trace for trace in figure.data if trace.customdata is not None]
+    assert [trace.name for trace in drawn] == ["previous token", "[CLS]/[SEP]", "broad", "mixed"]  # BEHAVIOURS order
+    heads = {tuple(head) for trace in drawn for head in np.asarray(trace.customdata).tolist()}
+    assert heads == {(layer, head) for layer in (1, 2) for head in (1, 2, 3)}
+    previous = drawn[0]
+    assert previous.marker.color == BEHAVIOUR_COLORS["previous token"]
+    assert np.asarray(previous.customdata).tolist() == [[1, 1], [2, 2]]
+    assert list(previous.x) == [0.0, 8.0]  # heads h = layer · 3 + head: 0 and 4
+    assert list(previous.marker.symbol) == [CLUSTER_SYMBOLS[0], CLUSTER_SYMBOLS[0]]
+    assert previous.text[1] == "L2 H2: previous token, cluster 1"
+    assert [trace.name for trace in figure.data if trace.customdata is None] == [
+        "cluster 1 (2)",
+        "cluster 2 (3)",
+        "cluster 3 (1)",
+    ]
+    (annotation,) = figure.layout.annotations
+    assert (annotation.x, annotation.y, annotation.text) == (10.0, 11.0, "<b>L2 H3</b>")
+
+
+def test_head_map_figure_rejects_a_point_count_that_is_not_layers_times_heads():
+    with pytest.raises(ValueError):
+        head_map_figure(np.zeros((5, 2)), np.full((2, 3), "broad"), np.zeros(5, dtype=int))
