@@ -395,7 +395,8 @@ def head_grid_figure(
     plot_width = width_px - margin["l"] - margin["r"]
     px_per_unit = plot_width / np.ptp(axis_range(heads))
     figure = go.Figure([*([traces] if isinstance(traces, go.Heatmap) else traces)])
-    figure.add_trace(tile_markers(layers, heads, size_px=px_per_unit, values=values, hover=hover))
+    marker_px = px_per_unit if row_px is None else min(px_per_unit, row_px)  # one tile's: rows must not overlap
+    figure.add_trace(tile_markers(layers, heads, size_px=marker_px, values=values, hover=hover))
     axes = dict(
         tickmode="array", showgrid=False, zeroline=False, ticks="", fixedrange=True, tickangle=0, title_standoff=4
     )

@@ -208,3 +208,13 @@ def test_a_decoder_says_why_it_has_no_attribution(decoder_folders):
     page = use_model(open_app("app_pages/gnn.py"), str(decoder_folders["gpt2"]))
     assert not any("gnn_attribution" in chart_id for chart_id in chart_keys(page))
     assert any("is a decoder: its output is the next word" in info.value for info in page.info)
+
+
+def test_the_sentences_are_the_bundled_ones_your_file_or_both(page):
+    """Bundled: the chapter's and WordNet's; your file or both: nothing runs until a file is uploaded."""
+    assert page.button(key="gnn_run_map").label == f"Map the heads over {len(load_bundled_sentences())} sentences"
+    for source in ("Your .txt file", "Both"):
+        page.segmented_control(key="gnn_source").set_value(source)
+        rerun(page)
+        assert not [button for button in page.button if button.key in ("gnn_run_map", "gnn_run_corpus")]
+        assert any("Upload a .txt file above" in info.value for info in page.info)
