@@ -29,19 +29,16 @@ entropy, the mean over sentences of entropy / ln n (1 = uniform rows), reaches B
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from scipy.special import xlogy
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.manifold import MDS
 
-from core.analysis.head_stats import HeadStatistics, head_statistics, mean_statistics, token_roles
+from core.analysis.head_stats import HeadStatistics, corpus_attentions, head_statistics, mean_statistics, token_roles
 from core.transformer.models import AttentionModel
-from core.transformer.tokens import Tokenized
 
 HEAD_MAP_MEMORY_BYTES = 4 * 2**20  # float64 work arrays of one chunk of head pairs (2 · pairs · n²), cache-sized
 BEHAVIOURS = ("previous token", "next token", "[CLS]/[SEP]", "punctuation", "self", "broad", "mixed")
@@ -104,26 +101,6 @@ def dominant_behaviours(statistics: HeadStatistics, normalised_entropy: np.ndarr
     )
 
 
-def _attentions_in_batches(
-    model: AttentionModel, sentences: Sequence[str], batch_size: int
-) -> Iterator[list[tuple[np.ndarray, Tokenized]]]:
-    """Each batch's (attentions (layers, heads, n, n), tokenized) per sentence. The core network runs a batch in one
-    forward pass, right-padded with an attention mask, so each sentence's maps equal its own run; transformers'
-    fallback runs the sentences one by one."""
-    for start in range(0, len(sentences), batch_size):
-        batch = [model.tokenize(sentence) for sentence in sentences[start : start + batch_size]]
-        if model.network is None:
-            yield [(model.run(tokenized).attentions, tokenized) for tokenized in batch]
-            continue
-        lengths = [len(tokenized.input_ids) for tokenized in batch]
-        longest, pad = max(lengths), model.tokenizer.pad_token_id or 0
-        input_ids = torch.tensor([[*t.input_ids, *[pad] * (longest - n)] for t, n in zip(batch, lengths)])
-        token_type_ids = torch.tensor([[*t.token_type_ids, *[0] * (longest - n)] for t, n in zip(batch, lengths)])
-        attention_mask = (torch.arange(longest)[None] < torch.tensor(lengths)[:, None]).long()  # (batch, longest)
-        attentions = model.network(input_ids, token_type_ids, attention_mask).attentions.numpy()  # (L, batch, h, ·, ·)
-        yield [(attentions[:, i, :, :n, :n], tokenized) for i, (tokenized, n) in enumerate(zip(batch, lengths))]
-
-
 @dataclass(frozen=True)
 class HeadMap:
     """The head map of the first ``analysed`` of ``offered`` sentences; heads numbered h = layer · heads + head."""
@@ -147,22 +124,14 @@ def corpus_head_map(
     """Run the model on the sentences in order, ``batch_size`` at a time, until they or the time budget run out (at
     least one batch); ``progress(done, total)`` after each batch. Only the running sum of D and each sentence's
     statistics are kept, never the attentions of more than one batch."""
-    if not sentences:
-        raise ValueError("there are no sentences to analyse")
-    start = time.monotonic()
     distance_sum: np.ndarray | float = 0.0
     per_sentence: list[HeadStatistics] = []
     normalised_entropies: list[np.ndarray] = []
-    for batch in _attentions_in_batches(model, sentences, batch_size):
-        for attentions, tokenized in batch:
-            distance_sum = distance_sum + head_distances(attentions, memory_bytes)
-            statistics = head_statistics(attentions, token_roles(tokenized))
-            per_sentence.append(statistics)
-            normalised_entropies.append(statistics.entropy / math.log(max(attentions.shape[-1], 2)))
-        if progress is not None:
-            progress(len(per_sentence), len(sentences))
-        if time.monotonic() - start >= time_budget_s:
-            break
+    for attentions, tokenized in corpus_attentions(model, sentences, time_budget_s, progress, batch_size):
+        distance_sum = distance_sum + head_distances(attentions, memory_bytes)
+        statistics = head_statistics(attentions, token_roles(tokenized))
+        per_sentence.append(statistics)
+        normalised_entropies.append(statistics.entropy / math.log(max(attentions.shape[-1], 2)))
     mean, normalised_entropy = mean_statistics(per_sentence), np.mean(normalised_entropies, axis=0)
     return HeadMap(
         distances=np.asarray(distance_sum) / len(per_sentence),

@@ -13,7 +13,7 @@ The next/previous means run over the n − 1 queries that have such a neighbour.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -112,22 +112,38 @@ class CorpusStatistics:
     offered: int
 
 
+def corpus_attentions(
+    model: AttentionModel,
+    sentences: Sequence[str],
+    time_budget_s: float,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 1,
+) -> Iterator[tuple[np.ndarray, Tokenized]]:
+    """Each sentence's (attentions (layers, heads, n, n), tokenized), in order, ``batch_size`` at a time
+    (``AttentionModel.attentions_in_batches``), until the sentences or the time budget run out (at least one batch;
+    the budget counts the caller's work on each sentence too); ``progress(done, total)`` after each batch."""
+    if not sentences:
+        raise ValueError("there are no sentences to analyse")
+    start, done = time.monotonic(), 0
+    for batch in model.attentions_in_batches(sentences, batch_size):
+        yield from batch
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(sentences))
+        if time.monotonic() - start >= time_budget_s:
+            return
+
+
 def corpus_statistics(
     model: AttentionModel,
     sentences: Sequence[str],
     time_budget_s: float = 20.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> CorpusStatistics:
-    """Run the model on the sentences in order until they or the time budget run out (at least one sentence);
-    ``progress(done, total)`` after each."""
-    if not sentences:
-        raise ValueError("there are no sentences to analyse")
-    start, per_sentence = time.monotonic(), []
-    for sentence in sentences:
-        result = model.analyse(sentence)
-        per_sentence.append(head_statistics(result.attentions, token_roles(result.tokenized)))
-        if progress is not None:
-            progress(len(per_sentence), len(sentences))
-        if time.monotonic() - start >= time_budget_s:
-            break
+    """Head statistics averaged over the sentences, run in order until they or the time budget run out (at least
+    one sentence); ``progress(done, total)`` after each."""
+    per_sentence = [
+        head_statistics(attentions, token_roles(tokenized))
+        for attentions, tokenized in corpus_attentions(model, sentences, time_budget_s, progress)
+    ]
     return CorpusStatistics(mean_statistics(per_sentence), len(per_sentence), len(sentences))

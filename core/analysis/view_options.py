@@ -22,14 +22,18 @@ class ViewOptions:
     readable: bool = True
 
 
+def _unit_sinks(tokenized: Tokenized, options: ViewOptions) -> list[bool]:
+    """``Tokenized.sinks`` in the view's units (words or tokens), before any is hidden."""
+    return list(tokenized.word_sinks if options.words else tokenized.sinks)
+
+
 def attention_view(tokenized: Tokenized, attentions: np.ndarray, options: ViewOptions) -> tuple[list[str], np.ndarray]:
     """(labels, attention (…, n, n)) for the chosen units; ``attentions`` is (…, tokens, tokens)."""
+    special = _unit_sinks(tokenized, options)
     if options.words:
-        labels, special = tokenized.word_labels, list(tokenized.word_sinks)
-        attentions = word_attention(attentions, tokenized.word_groups)
+        labels, attentions = tokenized.word_labels, word_attention(attentions, tokenized.word_groups)
     else:
         labels = tokenized.token_labels if options.readable else list(tokenized.tokens)
-        special = list(tokenized.sinks)
     if options.hide_special and not all(special):
         kept = [i for i, is_special in enumerate(special) if not is_special]
         labels, attentions = [labels[i] for i in kept], drop_tokens(attentions, kept)
@@ -38,7 +42,7 @@ def attention_view(tokenized: Tokenized, attentions: np.ndarray, options: ViewOp
 
 def view_sinks(tokenized: Tokenized, options: ViewOptions) -> list[bool]:
     """Per label of ``attention_view``: is it a sink (``Tokenized.sinks``: [CLS]/[SEP], a decoder's first token)?"""
-    sinks = list(tokenized.word_sinks if options.words else tokenized.sinks)
+    sinks = _unit_sinks(tokenized, options)
     if options.hide_special and not all(sinks):
         return [False] * (len(sinks) - sum(sinks))
     return sinks
@@ -47,10 +51,8 @@ def view_sinks(tokenized: Tokenized, options: ViewOptions) -> list[bool]:
 def view_position(tokenized: Tokenized, word: int, options: ViewOptions) -> int | None:
     """Where word ``word`` (an index into ``tokenized.words``) stands in ``attention_view``'s labels: the word
     itself, or its first token in token units; None when the view hides it (a sink)."""
-    if options.words:
-        special, index = list(tokenized.word_sinks), word
-    else:
-        special, index = list(tokenized.sinks), tokenized.words[word].tokens[0]
+    special = _unit_sinks(tokenized, options)
+    index = word if options.words else tokenized.words[word].tokens[0]
     if not options.hide_special or all(special):
         return index
     return None if special[index] else index - sum(special[:index])

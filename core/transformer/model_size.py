@@ -61,6 +61,17 @@ def parameter_count(config: dict) -> ParameterCount:
     )
 
 
+QWEN2_5_0_5B = {  # Qwen/Qwen2.5-0.5B's config.json, its sizes: 494 M parameters, over the hosted budget
+    "model_type": "qwen2",
+    "hidden_size": 896,
+    "intermediate_size": 4864,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 14,
+    "num_key_value_heads": 2,
+    "vocab_size": 151936,
+    "max_position_embeddings": 32768,
+    "tie_word_embeddings": True,
+}
 POOLED_ENCODERS = {"bert", "roberta", "xlm-roberta", "camembert"}  # their AutoModel carries BERT's pooler
 
 

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +175,25 @@ class AttentionModel:
             None,
             engine="transformers",
         )
+
+    def attentions_in_batches(
+        self, sentences: Sequence[str], batch_size: int
+    ) -> Iterator[list[tuple[np.ndarray, Tokenized]]]:
+        """Each batch's (attentions (layers, heads, n, n), tokenized) per sentence. The core network runs a batch in
+        one forward pass, right-padded with an attention mask, so each sentence's maps equal its own run;
+        transformers' fallback runs the sentences one by one."""
+        for start in range(0, len(sentences), batch_size):
+            batch = [self.tokenize(sentence) for sentence in sentences[start : start + batch_size]]
+            if self.network is None:
+                yield [(self.run(tokenized).attentions, tokenized) for tokenized in batch]
+                continue
+            lengths = [len(tokenized) for tokenized in batch]
+            longest, pad = max(lengths), self.tokenizer.pad_token_id or 0
+            input_ids = torch.tensor([[*t.input_ids, *[pad] * (longest - n)] for t, n in zip(batch, lengths)])
+            token_type_ids = torch.tensor([[*t.token_type_ids, *[0] * (longest - n)] for t, n in zip(batch, lengths)])
+            attention_mask = (torch.arange(longest)[None] < torch.tensor(lengths)[:, None]).long()  # (batch, longest)
+            attentions = self.network(input_ids, token_type_ids, attention_mask).attentions.numpy()  # (L, batch, …)
+            yield [(attentions[:, i, :, :n, :n], tokenized) for i, (tokenized, n) in enumerate(zip(batch, lengths))]
 
     def analyse(self, text: str, pair: str | None = None, head_mask: torch.Tensor | None = None) -> AttentionResult:
         """Tokenize and run: text → attention."""

@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel, DistilBertConfig, RobertaConfig
 
-from core.transformer.model_size import BERT_BASE, BERT_LARGE, model_configs, parameter_count
+from core.transformer.model_size import BERT_BASE, BERT_LARGE, QWEN2_5_0_5B, model_configs, parameter_count
 
 PARTS = {  # BertModel parameter names → the part they belong to
     "embeddings.": "embeddings",
@@ -44,18 +44,6 @@ def test_totals_are_the_published_sizes():
 
 
 # The count a model box refuses by, before any weight is fetched
-
-QWEN2_5_0_5B = {  # Qwen/Qwen2.5-0.5B's config.json, the sizes
-    "model_type": "qwen2",
-    "hidden_size": 896,
-    "intermediate_size": 4864,
-    "num_hidden_layers": 24,
-    "num_attention_heads": 14,
-    "num_key_value_heads": 2,
-    "vocab_size": 151936,
-    "max_position_embeddings": 32768,
-    "tie_word_embeddings": True,
-}
 
 
 def core_configs(decoder_folders) -> dict[str, dict]:

@@ -7,6 +7,7 @@ import pytest
 import torch
 from transformers import AlbertConfig, AutoModel
 
+from core.transformer.model_size import QWEN2_5_0_5B
 from core.transformer.models import BUNDLED_MODEL, ModelLoadError, load_model, resolve_folder
 
 
@@ -109,21 +110,11 @@ def test_a_model_over_the_parameter_budget_is_refused_with_its_size(decoder_fold
 
 
 def test_a_hub_models_config_is_checked_before_any_weight_is_fetched(monkeypatch, tmp_path):
-    """Qwen2.5-0.5B's config (494 M parameters, counted on the meta device) against a 200 M budget: refused, and
+    """Qwen2.5-0.5B's config (494 M parameters, counted from its sizes) against a 200 M budget: refused, and
     the weights are never asked for."""
     import huggingface_hub
 
-    config = {
-        "model_type": "qwen2",
-        "hidden_size": 896,
-        "intermediate_size": 4864,
-        "num_hidden_layers": 24,
-        "num_attention_heads": 14,
-        "num_key_value_heads": 2,
-        "vocab_size": 151936,
-        "tie_word_embeddings": True,
-    }
-    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "config.json").write_text(json.dumps(QWEN2_5_0_5B))
     fetched = []
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda repo, file: fetched.append(file) or tmp_path / file)
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *args, **kwargs: fetched.append("weights"))
