@@ -11,6 +11,7 @@ from ui.analysis import model_changed
 from ui.bound_widgets import always_drawn
 from ui.examples import EXAMPLES, example_for
 from ui.presentation import presenting
+from ui.serving import leave_imports_out_of_garbage_collection
 
 ROOT = Path(__file__).parent
 PRESENTATION_CSS = (ROOT / "ui" / "presentation.css").read_text(encoding="utf-8")
@@ -30,6 +31,7 @@ MODEL_CHOICES = [
     OTHER_MODEL,
 ]
 
+leave_imports_out_of_garbage_collection()  # once per process: ui/serving.py, "Garbage collection"
 # One torch thread: sessions run as threads of one process, and on small shared CPUs a second intra-op thread makes
 # small matrix work wait for a busy core (up to ten times slower in bench/gcn.py and bench/lsh.py).
 torch.set_num_threads(1)

@@ -3,24 +3,26 @@
 from functools import partial
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import streamlit as st
 
 from core.analysis.attribution import pair_attention_summary
-from core.analysis.graph import attention_graph, induced_subgraph, neighbourhood, prune
-from core.analysis.view_options import ViewOptions, attention_view, head_matrix, view_position, view_sinks
+from core.analysis.graph import Pruning, attention_graph, induced_subgraph, neighbourhood, prune
+from core.analysis.view_options import ViewOptions, head_matrix, view_position, view_sinks
 from core.export import attention_json, head_csv
 from core.transformer.models import BUNDLED_MODEL, AttentionResult
 from figures.attention_figures import heatmap_figure, importance_figure, overview_figure, pair_summary_figure
 from figures.attention_graph import MAX_GRAPH_NODES, graph_html
 from figures.highlight import highlighted_text_html
 from figures.theme import figure_config
-from ui.analysis import cached_analysis, cached_importance, cached_model, current_analysis
+from ui.analysis import cached_analysis, cached_importance, cached_model, cached_view, current_analysis
 from ui.bound_widgets import always_drawn, clamp, count_slider
 from ui.examples import example_for
 from ui.graph_controls import graph_controls
 from ui.overview import head_name_of, head_names, select_clicked_head, toggle_switched_off
 from ui.presentation import presenting, text_scale
+from ui.serving import shared_figure
 
 AUTO_IMPORTANCE_TOKENS = 40  # longer inputs switch each head off only on request (73 passes: ~0.7 s at 40 tokens)
 NEIGHBOURS = 8  # that neighbourhood: the focus word, the 8 words it attends to most and the 8 that attend to it most
@@ -76,7 +78,30 @@ def focus_choices(result: AttentionResult) -> tuple[dict[str, int], int]:
     return names, first
 
 
+def word_graph(
+    matrix: np.ndarray,
+    labels: list[str],
+    sinks: list[bool],
+    focus: int | None,
+    pruning: Pruning,
+    layout: str,
+    head_name: str,
+) -> tuple[nx.DiGraph, str]:
+    """(graph, its page for the app's iframe): the head's word graph pruned by ``pruning``, sinks muted, the focus
+    word outlined; up to MAX_GRAPH_NODES nodes the whole graph, above, the focus word's neighbourhood
+    (``core.analysis.graph.neighbourhood``)."""
+    graph = attention_graph(matrix, labels, prune(matrix, pruning))
+    for node in np.flatnonzero(sinks):
+        graph.nodes[int(node)]["sink"] = True
+    if focus is not None:
+        graph.nodes[focus]["focus"] = True  # outlined, as the text below underlines it
+    if len(labels) > MAX_GRAPH_NODES:
+        graph = induced_subgraph(graph, neighbourhood(matrix, focus or 0, NEIGHBOURS))
+    return graph, graph_html(graph, layout, title=f"Graph — {head_name}", served=True, fill_window=True)
+
+
 def graph_section(
+    view: tuple,
     matrix: np.ndarray,
     labels: list[str],
     sinks: list[bool],
@@ -85,27 +110,22 @@ def graph_section(
     focus_name: str,
     head_name: str,
 ) -> None:
-    """The selected head as a word graph, with the controls that shape only it.
+    """The selected head as a word graph (``word_graph``, shared by every session showing the same ``view``), with
+    the controls that shape only it.
 
     ``matrix`` (n, n) in the view's ``units`` ("words" or "tokens"), ``sinks`` (n,) which labels are attention
     sinks (drawn muted, as [CLS]); ``focus``: the focus word's index in ``labels``
-    (None: the text has no word). Up to MAX_GRAPH_NODES nodes the whole graph is drawn; above, the focus word's
-    neighbourhood (``core.analysis.graph.neighbourhood``)."""
+    (None: the text has no word)."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
         layout, pruning = graph_controls()
-    graph = attention_graph(matrix, labels, prune(matrix, pruning))
-    for node in np.flatnonzero(sinks):
-        graph.nodes[int(node)]["sink"] = True
-    if focus is not None:
-        graph.nodes[focus]["focus"] = True  # outlined, as the text below underlines it
+    graph, html = shared_figure(
+        "graph",
+        (view, head_name, layout, pruning, focus),
+        partial(word_graph, matrix, labels, sinks, focus, pruning, layout, head_name),
+    )
     n = len(labels)
-    if n > MAX_GRAPH_NODES:
-        graph = induced_subgraph(graph, neighbourhood(matrix, focus or 0, NEIGHBOURS))
     with st.container(key="graph_frame"):  # the graph's page sizes its iframe; ui/attention.css lets the box follow
-        st.iframe(
-            graph_html(graph, layout, title=f"Graph — {head_name}", served=True, fill_window=True),
-            height=IFRAME_HEIGHT_PX,
-        )
+        st.iframe(html, height=IFRAME_HEIGHT_PX)
     if n > MAX_GRAPH_NODES:
         st.caption(
             f"{n} {units} are too many for one readable graph, so this is the neighbourhood of "
@@ -164,8 +184,11 @@ def importance_section(result: AttentionResult, heads_off: tuple[tuple[int, int]
         return
     importance = cached_importance(result.model, text, pair)
     values = np.abs(importance.values) if importance.pair else importance.values
-    st.plotly_chart(
-        importance_figure(
+    figure = shared_figure(
+        "importance",
+        (result.model, text, pair, heads_off, selected, text_scale()),
+        partial(
+            importance_figure,
             values,
             switched_off=heads_off,
             selected=selected,
@@ -173,6 +196,9 @@ def importance_section(result: AttentionResult, heads_off: tuple[tuple[int, int]
             width_px=OVERVIEW_WIDTH_PX,
             text_scale=text_scale(),
         ),
+    )
+    st.plotly_chart(
+        figure,
         key="importance",
         on_select=partial(select_clicked_head, result.num_heads, "importance"),
         selection_mode="points",
@@ -226,6 +252,7 @@ def pair_section(result: AttentionResult) -> None:
 
 def heatmap_section(
     result: AttentionResult,
+    view: tuple,
     labels: list[str],
     attention: np.ndarray,
     matrix: np.ndarray,
@@ -234,9 +261,13 @@ def heatmap_section(
     head_name: str,
 ) -> None:
     """The head as a heatmap sized by its token count (figures.attention_figures.heatmap_figure), the export beside
-    it when it is narrow, below it when it is wide."""
+    it when it is narrow, below it when it is wide; ``view`` names what ``matrix`` shows (the figure's shared key)."""
     image_format = st.session_state.get("image_format", "png")
-    figure = heatmap_figure(matrix, labels, labels, text_scale=text_scale(), causal=result.tokenized.causal)
+    figure = shared_figure(
+        "heatmap",
+        (view, layer, head, text_scale()),
+        partial(heatmap_figure, matrix, labels, labels, text_scale=text_scale(), causal=result.tokenized.causal),
+    )
     width = figure.layout.width
     if width <= NARROW_HEATMAP_PX:
         heat, side = st.columns([width, EXPORT_COLUMN_PX], gap="large")
@@ -362,7 +393,9 @@ if heads_off:  # every view below shows the model without those heads
     result = cached_analysis(result.model, st.session_state["text"], st.session_state["pair"], heads_off)
 
 options = ViewOptions(words=units != "Tokens", hide_special=hide_special)
-labels, attention = attention_view(result.tokenized, result.attentions, options)  # (L, H, n, n)
+# What the views show, as a key: the figures built from it are shared by every session showing the same
+view = (result.model, st.session_state["text"], st.session_state["pair"], heads_off, options)
+labels, attention = cached_view(result, view)  # (L, H, n, n)
 head_index = None if head == "mean" else head - 1
 matrix = head_matrix(attention, layer - 1, head_index)  # (n, n)
 head_name = f"layer {layer}, " + ("mean of all heads" if head == "mean" else f"head {head}")
@@ -370,8 +403,16 @@ focus_position = view_position(result.tokenized, focus, options) if focus is not
 
 with overview_slot:
     st.plotly_chart(
-        overview_figure(
-            attention, selected=(layer - 1, head_index), width_px=OVERVIEW_WIDTH_PX, text_scale=text_scale()
+        shared_figure(
+            "overview",
+            (view, layer, head_index, text_scale()),
+            partial(
+                overview_figure,
+                attention,
+                selected=(layer - 1, head_index),
+                width_px=OVERVIEW_WIDTH_PX,
+                text_scale=text_scale(),
+            ),
         ),
         key="overview",
         on_select=partial(select_clicked_head, heads, "overview"),  # a page function would keep every run's output
@@ -387,6 +428,7 @@ with overview_slot:
 
 with right:  # the graph's title is drawn in its canvas: the first screen's height goes to the graph
     graph_section(
+        view,
         matrix,
         labels,
         view_sinks(result.tokenized, options),
@@ -400,10 +442,8 @@ with left:
     if focus is not None:
         # The text reads whole words, [CLS]/[SEP] kept: the page's own view, unless that shows tokens or hides them.
         words_only = ViewOptions(words=True)
-        word_attention = (
-            attention if options == words_only else attention_view(result.tokenized, result.attentions, words_only)[1]
-        )
+        word_attention = attention if options == words_only else cached_view(result, (*view[:-1], words_only))[1]
         text_section(result, word_attention, focus, layer, head_index, head_name)
-heatmap_section(result, labels, attention, matrix, layer, head, head_name)
+heatmap_section(result, view, labels, attention, matrix, layer, head, head_name)
 if result.tokenized.pair is not None and not causal:
     pair_section(result)

@@ -56,14 +56,14 @@ def cold_start() -> tuple[float, float]:
     import psutil
     from playwright.sync_api import sync_playwright
 
-    from harness.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app_idle
+    from harness.browser import CHROMIUM, CHROMIUM_ARGS, new_page, streamlit_server, wait_for_app_idle
 
     if not os.path.exists(CHROMIUM):
         print(f"cold start: skipped, {CHROMIUM} is missing")
         return float("nan"), float("nan")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page = new_page(browser, viewport={"width": 1600, "height": 1000})
         start = time.perf_counter()
         with streamlit_server() as (url, process):
             healthy = time.perf_counter() - start

@@ -1,440 +1,376 @@
-"""Load benchmark of the running app in real browsers: `python bench/load.py`.
+"""A classroom at once, measured at the server: `python bench/load.py`.
 
-1. Concurrent sessions: one `streamlit run app.py` server and one headless Chromium; for N = 1, 4 and 8, N browser
-   contexts (N independent Streamlit sessions) run at the same time. Each session types ``SENTENCES_PER_SESSION``
-   distinct sentences into the sidebar box (fill + Ctrl+Enter, as a user and harness/browser.type_sentence do),
-   then switches to "Reformer: LSH buckets" and back to "Attention as a graph" through the navigation links.
-   Time to graph: from the Ctrl+Enter to the script run it triggered finished, no stale element, every plotly chart
-   drawn and the graph iframe's vis-network canvas drawn *for that sentence* (each sentence carries a unique marker
-   word, and the iframe's document must contain it). Errors: an exception shown by the app
-   (``[data-testid="stException"]``), a timeout, a sentence the app dropped, a console message of type error, an
-   uncaught page error, a page crash. The server's answer: from the Ctrl+Enter to the browser learning that the
-   run finished, before it draws anything — what the server side alone costs.
-2. Memory flatness: one session types ``MEMORY_SENTENCES`` distinct short sentences (all cache misses) one after the
-   other, on a fresh server; the resident memory of the server (with its children) after the first 10 and after all
-   of them gives rss_growth_mb_200 = RSS(200) − RSS(10). Stopped after ``MEMORY_BUDGET_S``; the count done is shown.
+Sessions speak to the Streamlit server as browsers do, over its WebSocket with Streamlit's own protobuf messages
+(harness/streamlit_client.py), and draw nothing: the CPU and memory measured are the server's. Every action's time is
+the server's answer, from the request sent to ``script_finished`` received. Errors: an exception or error box shown
+to the user, a timeout, a typed sentence the run was not about (dropped input), a closed WebSocket.
 
-Why the async API: Playwright's sync API binds its Playwright instance (and every browser, context and page made
-from it) to the thread that started it, so N threads cannot share one Chromium through it; one sync Playwright per
-thread would mean N Chromium processes on two cores. The async API drives N contexts of one Chromium from one event
-loop: every session's waits (the server's run, the browser's drawing) overlap, and the client side costs next to
-nothing while it waits.
+1. *A class at work*: N = 1, 8, 40 sessions, each opening the app from the talk's permalink (started within
+   ``START_SPREAD_S``), typing ``SENTENCES`` sentences of its own (every one a cache miss), switching to the LSH page
+   and back, pausing uniformly 2–4 s between actions (seeded), as a person reading the graph would.
+2. *One shared link*: one session opens a permalink nobody opened before; then 40 sessions open another such
+   permalink within one second. Server CPU of the 40 against the one: the shared work is done once.
+3. *Saturation*: 8 sessions acting back to back, no pauses, for ``SATURATION_S``: answers per second, against one
+   process and against two replicas behind Debian's nginx (harness/replicas.py, deploy/nginx.conf), in turns
+   (``SATURATION_TURNS`` each, both set-ups up meanwhile); through the proxy each session first loads the page to
+   get its sticky-session cookie, as a browser does.
+4. *Memory*: one session types ``MEMORY_SENTENCES`` distinct sentences on a fresh server; resident memory after the
+   first 10 and after all of them.
 
-The last line is machine-readable:
-RESULT errors=… p95_ms_1=… p95_ms_4=… p95_ms_8=… rss_growth_mb_200=…
+Each server is warmed first by one session (model loaded), so no scenario pays the cold start. The last line is
+machine-readable:
+RESULT errors=… p95_ms_1=… p95_ms_8=… p95_ms_40=… rss_mb_40=… cpu_same_link_ratio=… replicas_speedup=… …
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import os
-import platform
+import random
 import sys
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
-from harness.browser import (  # noqa: E402
-    APP,
-    APP_IDLE,
-    CANVAS_DRAWN_JS,
-    CHROMIUM_ARGS,
-    COUNT_RUNS_JS,
-    GRAPH_IFRAME,
-    PLOTS_DRAWN_JS,
-    SENTENCE_BOX,
-    chromium_or_skip,
-    streamlit_server,
-)
+from harness.browser import streamlit_server  # noqa: E402
+from harness.machine import load_average, rss_mb  # noqa: E402
+from harness.replicas import replicas_behind_proxy  # noqa: E402
+from harness.streamlit_client import AppSession, Run, SessionClosedError  # noqa: E402
 
-SESSIONS = (1, 4, 8)
-SENTENCES_PER_SESSION = 4
+CLASS_SIZES = (1, 8, 40)
+SENTENCES = 4
+PAUSE_S = (2.0, 4.0)
+START_SPREAD_S = 3.0  # a class opens the shared link over a few seconds
+SAME_LINK_SESSIONS = 40
+SAME_LINK_SPREAD_S = 1.0
+SATURATION_SESSIONS = 8
+SATURATION_S = 30.0
+SATURATION_TURNS = 2
 MEMORY_SENTENCES = 200
 MEMORY_FIRST = 10
-MEMORY_BUDGET_S = 240
-STEP_TIMEOUT_MS = 90_000
-VIEWPORT = {"width": 1400, "height": 900}
-EXCEPTION = '[data-testid="stException"]'
-POLL_MS = 50  # predicates are checked every 50 ms: Playwright's default (every animation frame) keeps all N pages
-# producing frames while they wait, which costs Chromium CPU that a user's browser would not spend
-NO_STALE_JS = "() => !document.querySelector('[data-stale=\"true\"]')"
-ATTENTION_LINK, LSH_LINK = "Attention as a graph", "Reformer: LSH buckets"
+TIMEOUT_S = 120.0
+SEED = 15
+TALK_LINK = {"text": "The speaker shared this link, and the whole class opened it at once."}
+LSH_PAGE, ATTENTION_PAGE = "lsh", ""
 
-# The graph iframe holds the vis-network canvas, drawn, and (when given) the marker word of the sentence typed.
-GRAPH_OF_JS = f"""([iframe, marker]) => {{
-    if (!({CANVAS_DRAWN_JS})(iframe)) return false;
-    return !marker || iframe.contentDocument.documentElement.innerHTML.includes(marker);
-}}"""
-
-WORDS = (
-    "river",
-    "lantern",
-    "garden",
-    "teacher",
-    "violin",
-    "harbor",
-    "pencil",
-    "mountain",
-    "kitchen",
-    "window",
-    "engine",
-    "forest",
-    "letter",
-    "market",
-    "planet",
-    "castle",
-    "bridge",
-    "candle",
-    "doctor",
-    "island",
-)
+WORDS = ("river", "lantern", "garden", "teacher", "violin", "harbor", "pencil", "mountain", "kitchen", "window")
 VERBS = ("watched", "painted", "carried", "followed", "found", "moved", "helped", "missed", "saw", "held")
 LETTERS = "bcdfghjklmnpqrstvwxz"
 
 
 def marker(n: int) -> str:
-    """A unique lowercase word per sentence (letters only: it survives tokenization and HTML escaping intact)."""
+    """A unique word per sentence, letters only, which the attention graph shows whole (its label is the word)."""
     letters = []
-    for _ in range(3):
+    for _ in range(4):
         n, digit = divmod(n, len(LETTERS))
         letters.append(LETTERS[digit])
     return "zo" + "".join(letters) + "ix"
 
 
 def sentence(n: int) -> tuple[str, str]:
-    """(sentence, marker): short, distinct for every n (so every one is a cache miss), 10–12 words."""
-    tag = marker(n)
+    """(sentence, marker): 10–12 words, distinct for every n, so that every one is a cache miss."""
     a, b = WORDS[n % len(WORDS)], WORDS[(n // len(WORDS) + n) % len(WORDS)]
-    verb = VERBS[(n * 7) % len(VERBS)]
-    return f"The {a} near the {b} {verb} {tag} because it was number {n}.", tag
+    return f"The {a} near the {b} {VERBS[(n * 7) % len(VERBS)]} {marker(n)} because it was number {n}.", marker(n)
 
 
 def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+    return float(np.percentile(values, q)) if values else float("nan")
 
 
-def cpu_seconds(server) -> tuple[float, float]:
-    """(CPU seconds of the server's process tree, of every other descendant of this process: Playwright's driver
-    and Chromium), user + system, so far."""
-
-    def tree(root):
+def cpu_seconds(processes: list[psutil.Popen] | list) -> float:
+    """User + system CPU seconds so far of the given processes and their children."""
+    total = 0.0
+    for process in processes:
         try:
-            return [root, *root.children(recursive=True)]
+            root = psutil.Process(process.pid)
+            tree = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return []
-
-    def used(processes):
-        total = 0.0
-        for p in processes:
+            continue
+        for p in tree:
             try:
                 times = p.cpu_times()
                 total += times.user + times.system
             except psutil.NoSuchProcess:
                 pass
-        return total
-
-    server_tree = tree(psutil.Process(server.pid))
-    server_pids = {p.pid for p in server_tree}
-    others = [p for p in tree(psutil.Process())[1:] if p.pid not in server_pids]
-    return used(server_tree), used(others)
-
-
-def rss_mb(process) -> float:
-    """Resident MB of the server process and its children."""
-    server = psutil.Process(process.pid)
-    total = 0
-    for p in [server, *server.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2**20
-
-
-# --- async counterparts of harness/browser.py's helpers ----------------------------------------------------
-
-
-class StepTimeout(Exception):
-    """A wait that failed, with the stage it was waiting for."""
-
-
-async def wait_idle(page, timeout_ms: int = STEP_TIMEOUT_MS, graph: bool = True, tag: str | None = None) -> None:
-    """browser.wait_for_app_idle without its fixed 300 ms grace period (callers wait for the run they caused
-    first), and, with ``tag``, the graph must be the one of the sentence holding that marker word."""
-    stage = "script run finished"
-    try:
-        await page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
-        stage = "no stale element"
-        await page.wait_for_function(NO_STALE_JS, timeout=timeout_ms, polling=POLL_MS)
-        stage = "plotly charts drawn"
-        await page.wait_for_function(PLOTS_DRAWN_JS, timeout=timeout_ms, polling=POLL_MS)
-        if graph:
-            stage = "graph canvas drawn"
-            iframe = await page.wait_for_selector(GRAPH_IFRAME, timeout=timeout_ms)
-            await page.wait_for_function(GRAPH_OF_JS, arg=[iframe, tag], timeout=timeout_ms, polling=POLL_MS)
-    except Exception as error:
-        raise StepTimeout(f"{type(error).__name__} waiting for {stage}: {error}") from error
-
-
-async def after_run(
-    page, before: int, timeout_ms: int = STEP_TIMEOUT_MS, graph: bool = True, tag: str | None = None
-) -> float:
-    """Wait for a script run begun after the count ``before`` (COUNT_RUNS_JS) to finish, then for the app to idle;
-    returns when (perf_counter) the browser learnt that the run had finished: the server's answer, before drawing."""
-    try:
-        await page.wait_for_function(f"() => window.__e2eFinishedRuns > {before}", timeout=timeout_ms, polling=POLL_MS)
-    except Exception as error:
-        raise StepTimeout(f"{type(error).__name__} waiting for the run to finish: {error}") from error
-    answered = time.perf_counter()
-    await wait_idle(page, timeout_ms, graph=graph, tag=tag)
-    return answered
+    return total
 
 
 @dataclass
-class Session:
-    """One browser context (one Streamlit session) and what it saw."""
+class Tally:
+    """Every answer's time (ms) by action, and every error."""
 
-    index: int
-    page: object = None
+    answers_ms: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    graph_ms: list[float] = field(default_factory=list)
-    answer_ms: list[float] = field(default_factory=list)  # to the server's answer, before the browser draws it
-    switch_ms: list[float] = field(default_factory=list)
-    open_ms: float = float("nan")
 
-    def watch(self, page) -> None:
-        self.page = page
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console error: {m.text[:160]}"))
-        page.on("pageerror", lambda e: self.errors.append(f"page error: {str(e)[:160]}"))
-        page.on("crash", lambda _: self.errors.append("page crash"))
-        page.on("dialog", lambda d: asyncio.ensure_future(d.dismiss()))
+    def all_ms(self) -> list[float]:
+        return [ms for times in self.answers_ms.values() for ms in times]
 
-    async def check_exception(self, where: str) -> None:
-        count = await self.page.locator(EXCEPTION).count()
-        if count:
-            text = (await self.page.locator(EXCEPTION).first.inner_text())[:200].replace("\n", " ")
-            self.errors.append(f"app exception {where}: {text}")
-
-    async def step(self, where: str, action) -> float | None:
-        """Run ``action`` (a coroutine function); ms taken, or None after recording the failure."""
-        start = time.perf_counter()
+    async def act(self, action: str, request: Callable[[], Awaitable[Run]], about: str | None = None) -> bool:
+        """Send one request and record its answer; ``about``: a word the run's main area must show. False after an
+        error that ends the session (timeout, disconnect)."""
         try:
-            await action()
-        except Exception as error:  # a Playwright timeout above all
-            self.errors.append(f"{type(error).__name__} {where}: {str(error).splitlines()[0][:160]}")
-            return None
-        finally:
-            await self.check_exception(where)
-        return (time.perf_counter() - start) * 1000
+            run = await request()
+        except TimeoutError:
+            self.errors.append(f"timeout ({TIMEOUT_S:.0f} s) {action}")
+            return False
+        except SessionClosedError as closed:
+            self.errors.append(f"disconnect {action}: {closed}")
+            return False
+        self.answers_ms.setdefault(action, []).append(run.seconds * 1000)
+        self.errors += [f"exception {action}: {text[:120]}" for text in run.exceptions]
+        self.errors += [f"error box {action}: {text[:120]}" for text in run.error_boxes]
+        if about is not None and not run.shows(about):
+            self.errors.append(f"dropped input {action}: the run does not show {about!r}")
+        return True
+
+    def summary(self) -> str:
+        counts = Counter(error.split(":")[0] for error in self.errors)
+        return "; ".join(f"{n} × {error}" for error, n in counts.items()) or "none"
 
 
-async def open_session(browser, url: str, index: int) -> Session:
-    session = Session(index)
-    context = await browser.new_context(viewport=VIEWPORT)
-    page = await context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    session.watch(page)
+@dataclass
+class Measured:
+    tally: Tally
+    wall_s: float
+    cpu_s: float  # the servers' (and proxy's)
+    rss_peak_mb: float
+    client_cpu_s: float  # this load driver's own
 
-    async def load():
-        await page.goto(url, wait_until="domcontentloaded")
-        await page.wait_for_selector(APP)
-        await page.wait_for_timeout(300)  # the first run starts after the websocket connects
-        await wait_idle(page)
-
-    session.open_ms = await session.step("opening the app", load) or float("nan")
-    return session
-
-
-async def type_and_time(session: Session, text: str, tag: str) -> None:
-    page = session.page
-    box = page.locator(SENTENCE_BOX)
-
-    async def commit():
-        await box.click()
-        await box.fill(text)
-        before = await page.evaluate(COUNT_RUNS_JS)
-        start = time.perf_counter()
-        await box.press("Control+Enter")
-        answered = await after_run(page, before, tag=tag)
-        session.graph_ms.append((time.perf_counter() - start) * 1000)
-        session.answer_ms.append((answered - start) * 1000)
-        kept = await box.input_value()
-        if kept != text:
-            session.errors.append(f"dropped sentence: the box holds {kept[:60]!r}")
-
-    await session.step(f"typing sentence {tag}", commit)
-
-
-async def switch_page(session: Session, link: str, graph: bool = True) -> None:
-    page = session.page
-
-    async def click():
-        before = await page.evaluate(COUNT_RUNS_JS)
-        await page.get_by_role("link", name=link).click()
-        await after_run(page, before, graph=graph)
-
-    ms = await session.step(f"switching to {link!r}", click)
-    if ms is not None:
-        session.switch_ms.append(ms)
-
-
-async def drive(session: Session, first: int) -> None:
-    """Type the sentences, go to the LSH page and back, then type one more (the last sentence) on return."""
-    for k in range(SENTENCES_PER_SESSION - 1):
-        await type_and_time(session, *sentence(first + k))
-    await switch_page(session, LSH_LINK)
-    await switch_page(session, ATTENTION_LINK)
-    await type_and_time(session, *sentence(first + SENTENCES_PER_SESSION - 1))
-
-
-async def concurrent(browser, url: str, process, n: int, first: int) -> tuple[list[Session], float, tuple]:
-    """N sessions opened one after the other (each drawn once), then driven at the same time; (sessions, wall
-    seconds of the driven part, (server, browser) CPU seconds over it)."""
-    sessions = [await open_session(browser, url, i) for i in range(n)]
-    cpu_before = cpu_seconds(process)
-    start = time.perf_counter()
-    await asyncio.gather(*(drive(s, first + s.index * SENTENCES_PER_SESSION) for s in sessions))
-    wall = time.perf_counter() - start
-    cpu_after = cpu_seconds(process)
-    for s in sessions:
-        await s.page.context.close()
-    return sessions, wall, (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
-
-
-async def memory_run(browser, url: str, process, first: int) -> tuple[float, float, int, list[float], list[str]]:
-    """(RSS after MEMORY_FIRST, RSS at the end, sentences done, RSS samples every 10, errors)."""
-    session = await open_session(browser, url, 0)
-    samples, rss_first, done = [], float("nan"), 0
-    started = time.perf_counter()
-    for k in range(MEMORY_SENTENCES):
-        if time.perf_counter() - started > MEMORY_BUDGET_S:
-            break
-        await type_and_time(session, *sentence(first + k))
-        done = k + 1
-        if done % 10 == 0:
-            await asyncio.sleep(0.3)
-            samples.append(rss_mb(process))
-            if done == MEMORY_FIRST:
-                rss_first = samples[-1]
-    await asyncio.sleep(1.0)
-    rss_last = rss_mb(process)
-    times = session.graph_ms
-    print(
-        f"memory run: {done} sentences in {time.perf_counter() - started:.0f} s, time to graph p50 "
-        f"{percentile(times, 50):.0f} ms, p95 {percentile(times, 95):.0f} ms"
-    )
-    await session.page.context.close()
-    return rss_first, rss_last, done, samples, session.errors
-
-
-def summarise(errors: list[str]) -> str:
-    counts: dict[str, int] = {}
-    for e in errors:
-        counts[e] = counts.get(e, 0) + 1
-    return "; ".join(f"{n} × {e}" if n > 1 else e for e, n in counts.items())
-
-
-async def main() -> None:
-    from playwright.async_api import async_playwright
-
-    print(
-        f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
-        f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}; {SENTENCES_PER_SESSION} sentences per session, "
-        f"then LSH page and back"
-    )
-    results: dict[int, dict] = {}
-    total_errors = 0
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_or_skip(), args=CHROMIUM_ARGS, headless=True
+    def line(self, label: str) -> str:
+        times = self.tally.all_ms()
+        return (
+            f"{label}: {len(times)} answers in {self.wall_s:.1f} s, p50 {percentile(times, 50):.0f} ms, "
+            f"p95 {percentile(times, 95):.0f} ms, max {max(times, default=0):.0f} ms; server CPU {self.cpu_s:.1f} s; "
+            f"RSS peak {self.rss_peak_mb:.0f} MB; errors {len(self.tally.errors)} ({self.tally.summary()})"
         )
-        with streamlit_server() as (url, process):
-            # warm the server (model loaded, modules imported) so N = 1 does not pay the cold start
-            warm, _, _ = await concurrent(browser, url, process, 1, 9000)
-            print(f"warm-up session: {len(warm[0].graph_ms)} graphs, errors: {summarise(warm[0].errors) or 'none'}")
-            first = 0
-            for n in SESSIONS:
-                sessions, wall, cpu = await concurrent(browser, url, process, n, first)
-                first += 1000
-                graph_ms = [t for s in sessions for t in s.graph_ms]
-                switch_ms = [t for s in sessions for t in s.switch_ms]
-                answer_ms = [t for s in sessions for t in s.answer_ms]
-                errors = [e for s in sessions for e in s.errors]
-                total_errors += len(errors)
-                results[n] = {
-                    "p50": percentile(graph_ms, 50),
-                    "p95": percentile(graph_ms, 95),
-                    "max": max(graph_ms, default=0),
-                    "count": len(graph_ms),
-                    "answer_p95": percentile(answer_ms, 95),
-                    "switch_p50": percentile(switch_ms, 50),
-                    "switch_p95": percentile(switch_ms, 95),
-                    "errors": errors,
-                    "wall": wall,
-                    "open_p50": percentile([s.open_ms for s in sessions], 50),
-                    "rss": rss_mb(process),
-                    "server_cpu": cpu[0],
-                    "browser_cpu": cpu[1],
-                }
-                print(
-                    f"N={n}: {len(graph_ms)} graphs in {wall:.1f} s, time to graph p50 {results[n]['p50']:.0f} ms, "
-                    f"p95 {results[n]['p95']:.0f} ms (server's answer p95 {results[n]['answer_p95']:.0f} ms); "
-                    f"page switch p50 {results[n]['switch_p50']:.0f} ms; "
-                    f"errors {len(errors)}{': ' + summarise(errors) if errors else ''}"
-                )
-                busy = (results[n]["server_cpu"] + results[n]["browser_cpu"]) / wall
-                print(
-                    f"  CPU while driven: server {results[n]['server_cpu']:.1f} s, browser (Chromium + driver) "
-                    f"{results[n]['browser_cpu']:.1f} s over {wall:.1f} s wall ({busy:.2f} of {os.cpu_count()} "
-                    "cores busy)"
-                )
 
-        with streamlit_server() as (url, process):
-            rss_start = rss_mb(process)
-            rss_10, rss_200, done, samples, memory_errors = await memory_run(browser, url, process, 20000)
-        total_errors += len(memory_errors)
-        await browser.close()
 
-    print()
-    print(
-        "| sessions | graphs | time to graph p50 | p95 | max | server's answer p95 | page switch p50 | p95 | "
-        "first page p50 | wall | errors | server CPU | browser CPU | server RSS after |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for n, r in results.items():
+async def measured(servers: list, sessions: list[Awaitable[None]], tally: Tally) -> Measured:
+    """Run the sessions together; the servers' CPU over them and their resident memory's peak (sampled 4 × a s)."""
+    peak = [sum(rss_mb(server) for server in servers)]
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], sum(rss_mb(server) for server in servers))
+            await asyncio.sleep(0.25)
+
+    sampler = asyncio.create_task(sample())
+    client = psutil.Process().cpu_times()
+    cpu, start = cpu_seconds(servers), time.perf_counter()
+    await asyncio.gather(*sessions)
+    wall, cpu = time.perf_counter() - start, cpu_seconds(servers) - cpu
+    client_cpu = sum(psutil.Process().cpu_times()[:2]) - sum(client[:2])
+    done.set()
+    await sampler
+    return Measured(tally, wall, cpu, peak[0], client_cpu)
+
+
+async def reader(url: str, tally: Tally, first: int, rng: random.Random, **connect) -> None:
+    """Scenario 1's person: the talk's link, SENTENCES sentences of their own, the LSH page and back, pausing."""
+    await asyncio.sleep(rng.uniform(0, START_SPREAD_S))
+    async with AppSession(url, timeout_s=TIMEOUT_S, **connect) as session:
+        if not await tally.act("open the link", lambda: session.open(TALK_LINK)):
+            return
+        for k in range(SENTENCES):
+            await asyncio.sleep(rng.uniform(*PAUSE_S))
+            text, word = sentence(first + k)
+            if not await tally.act("type a sentence", lambda: session.set_widget("text", text), about=word):
+                return
+        for action, page in (("open the LSH page", LSH_PAGE), ("back to the attention page", ATTENTION_PAGE)):
+            await asyncio.sleep(rng.uniform(*PAUSE_S))
+            if not await tally.act(action, lambda: session.switch_page(page)):
+                return
+
+
+async def a_class_at_work(url: str, server, sessions: int, first: int) -> Measured:
+    tally = Tally()
+    people = [reader(url, tally, first + 100 * i, random.Random(SEED * 1000 + i)) for i in range(sessions)]
+    return await measured([server], people, tally)
+
+
+async def one_shared_link(url: str, server, sessions: int, link: dict[str, str]) -> Measured:
+    """``sessions`` open ``link`` within SAME_LINK_SPREAD_S."""
+    tally = Tally()
+    rng = random.Random(SEED)
+
+    async def opener(delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with AppSession(url, timeout_s=TIMEOUT_S) as session:
+            await tally.act("open the link", lambda: session.open(link), about=link["text"].split()[1])
+
+    return await measured([server], [opener(rng.uniform(0, SAME_LINK_SPREAD_S)) for _ in range(sessions)], tally)
+
+
+def sticky_cookie(url: str, source_address: str) -> dict[str, str]:
+    """Load the page once, as a browser does before its WebSocket, and keep the proxy's sticky-session cookie."""
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=(source_address, 0))
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    cookies = [header.split(";")[0] for name, header in response.getheaders() if name.lower() == "set-cookie"]
+    return {"Cookie": "; ".join(cookies)} if cookies else {}
+
+
+async def saturation(url: str, servers: list, sessions: int, first: int, deployment=None) -> Measured:
+    """``sessions`` acting back to back for SATURATION_S: a new sentence, again, the LSH page and back, …; through
+    ``deployment``'s proxy (harness.replicas.Deployment) when given, each session with its sticky cookie."""
+    tally = Tally()
+    cookies = {}
+    if deployment is not None:
+        cookies = {i: sticky_cookie(url, f"127.0.0.{2 + i}") for i in range(sessions)}
+        served = Counter(
+            deployment.served_by(f"127.0.0.{2 + i}", cookie["Cookie"].removeprefix("replica="))
+            for i, cookie in cookies.items()
+        )
+        print(f"  sessions per replica (sticky cookie): {dict(sorted(served.items()))}")
+    deadline = time.perf_counter() + SATURATION_S
+
+    async def worker(i: int) -> None:
+        address = f"127.0.0.{2 + i}"
+        headers = cookies.get(i, {})
+        async with AppSession(url, timeout_s=TIMEOUT_S, headers=headers, source_address=address) as session:
+            if not await tally.act("open the link", lambda: session.open(TALK_LINK)):
+                return
+            n = first + 1000 * i
+            while time.perf_counter() < deadline:
+                text, word = sentence(n)
+                n += 1
+                if not await tally.act("type a sentence", lambda: session.set_widget("text", text), about=word):
+                    return
+                if n % 4 == 0:
+                    for action, page in (("open the LSH page", LSH_PAGE), ("back", ATTENTION_PAGE)):
+                        if not await tally.act(action, lambda: session.switch_page(page)):
+                            return
+
+    return await measured(servers, [worker(i) for i in range(sessions)], tally)
+
+
+async def warm(url: str) -> None:
+    """One session over both pages: the model loaded and every module imported before anything is measured."""
+    async with AppSession(url, timeout_s=TIMEOUT_S) as session:
+        await session.open({"text": "Warming up the server before the class arrives."})
+        await session.switch_page(LSH_PAGE)
+        await session.switch_page(ATTENTION_PAGE)
+
+
+async def memory(url: str, server, first: int) -> tuple[float, float, list[float], Tally]:
+    """(RSS after MEMORY_FIRST sentences, after all, every 10, tally) for one session typing MEMORY_SENTENCES."""
+    tally, samples = Tally(), []
+    async with AppSession(url, timeout_s=TIMEOUT_S) as session:
+        await tally.act("open the link", lambda: session.open(TALK_LINK))
+        for k in range(MEMORY_SENTENCES):
+            text, word = sentence(first + k)
+            if not await tally.act("type a sentence", lambda: session.set_widget("text", text), about=word):
+                break
+            if (k + 1) % 10 == 0:
+                samples.append(rss_mb(server))
+    return samples[MEMORY_FIRST // 10 - 1], samples[-1], samples, tally
+
+
+def table(rows: dict[str, Measured]) -> None:
+    print("| run | answers | p50 | p95 | max | answers/s | errors | server CPU | RSS peak |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, m in rows.items():
+        times = m.tally.all_ms()
         print(
-            f"| {n} | {r['count']} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['max']:.0f} ms | "
-            f"{r['answer_p95']:.0f} ms | "
-            f"{r['switch_p50']:.0f} ms | {r['switch_p95']:.0f} ms | {r['open_p50']:.0f} ms | {r['wall']:.1f} s | "
-            f"{len(r['errors'])} | {r['server_cpu']:.1f} s | {r['browser_cpu']:.1f} s | {r['rss']:.0f} MB |"
+            f"| {label} | {len(times)} | {percentile(times, 50):.0f} ms | {percentile(times, 95):.0f} ms | "
+            f"{max(times, default=0):.0f} ms | {len(times) / m.wall_s:.1f} | {len(m.tally.errors)} | "
+            f"{m.cpu_s:.1f} s | {m.rss_peak_mb:.0f} MB |"
         )
-    ratio = results[8]["p95"] / results[1]["p95"]
-    print(
-        f"p95 at 8 sessions / p95 at 1: {ratio:.2f} (goal ≤ 3); to the server's answer only (the run finished, "
-        f"not yet drawn): {results[8]['answer_p95'] / results[1]['answer_p95']:.2f}"
-    )
-    growth = rss_200 - rss_10
-    print(
-        f"memory (fresh server): {rss_start:.0f} MB idle before the first page; {rss_10:.0f} MB after "
-        f"{MEMORY_FIRST} sentences, {rss_200:.0f} MB after {done}; growth {growth:+.0f} MB; every 10: "
-        f"{' '.join(f'{s:.0f}' for s in samples)}"
-    )
-    if done < MEMORY_SENTENCES:
-        print(f"memory run stopped by its {MEMORY_BUDGET_S} s budget after {done} of {MEMORY_SENTENCES} sentences")
-    print(f"errors in the memory run: {len(memory_errors)}{': ' + summarise(memory_errors) if memory_errors else ''}")
-    print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    print(
-        f"RESULT errors={total_errors} p95_ms_1={results[1]['p95']:.0f} p95_ms_4={results[4]['p95']:.0f} "
-        f"p95_ms_8={results[8]['p95']:.0f} rss_growth_mb_200={growth:.0f}"
-    )
+
+
+async def main(scenarios: set[str]) -> None:
+    print(f"{psutil.cpu_count()} CPUs, load average {load_average()}")
+    rows: dict[str, Measured] = {}
+    result: dict[str, str] = {}
+    errors = 0
+    if scenarios & {"class", "link"}:
+        with streamlit_server() as (url, server):
+            await warm(url)
+            if "link" in scenarios:
+                one = await one_shared_link(url, server, 1, {"text": "A talk about attention, opened by one person."})
+                many = await one_shared_link(
+                    url, server, SAME_LINK_SESSIONS, {"text": "A talk about attention, opened by the whole class."}
+                )
+                rows["one link, 1 session"], rows[f"one link, {SAME_LINK_SESSIONS} sessions"] = one, many
+                for label in list(rows)[-2:]:
+                    print(rows[label].line(label))
+                result["cpu_same_link_ratio"] = f"{many.cpu_s / one.cpu_s:.2f}"
+                ratio = result["cpu_same_link_ratio"]
+                print(f"server CPU, {SAME_LINK_SESSIONS} sessions on one link / 1 session: {ratio} (goal ≤ 3)")
+            if "class" in scenarios:
+                for n in CLASS_SIZES:
+                    rows[f"class at work, {n}"] = m = await a_class_at_work(url, server, n, 10_000 * n)
+                    print(m.line(f"class at work, N={n}"))
+                    for action, times in m.tally.answers_ms.items():
+                        print(f"    {action}: p50 {percentile(times, 50):.0f} ms, p95 {percentile(times, 95):.0f} ms")
+                    result[f"p95_ms_{n}"] = f"{percentile(m.tally.all_ms(), 95):.0f}"
+                result["rss_mb_40"] = f"{rows['class at work, 40'].rss_peak_mb:.0f}"
+                ratio = percentile(rows["class at work, 8"].tally.all_ms(), 95) / percentile(
+                    rows["class at work, 1"].tally.all_ms(), 95
+                )
+                print(f"p95 at 8 sessions / at 1: {ratio:.2f} (goal ≤ 3)")
+    if "saturation" in scenarios:
+        # Both set-ups up at once (idle, they take no CPU), measured in turns, so that the other jobs on these shared
+        # cores weigh on both alike; the throughput of each is the mean over its turns.
+        with streamlit_server() as (url, server), replicas_behind_proxy(2) as deployment:
+            for warm_url in (url, *deployment.replica_urls):
+                await warm(warm_url)
+            throughput: dict[str, list[float]] = {"1 process": [], "2 replicas + nginx": []}
+            for turn in range(SATURATION_TURNS):
+                for label in throughput:
+                    first = 1_000_000 * (turn + 1) + 500_000 * (label != "1 process")
+                    if label == "1 process":
+                        m = await saturation(url, [server], SATURATION_SESSIONS, first)
+                    else:
+                        servers = [*deployment.replicas, deployment.proxy]
+                        m = await saturation(deployment.url, servers, SATURATION_SESSIONS, first, deployment)
+                    rows[f"saturation, {label}, turn {turn + 1}"] = m
+                    throughput[label].append(len(m.tally.all_ms()) / m.wall_s)
+                    print(m.line(f"saturation, {label}, turn {turn + 1}") + f"; client CPU {m.client_cpu_s:.1f} s")
+        one, two = (float(np.mean(values)) for values in throughput.values())
+        result["answers_per_s_1"], result["answers_per_s_2"] = f"{one:.2f}", f"{two:.2f}"
+        result["replicas_speedup"] = f"{two / one:.2f}"
+        print(f"throughput (mean of {SATURATION_TURNS} turns): 1 process {one:.2f}/s, 2 replicas {two:.2f}/s")
+    if "memory" in scenarios:
+        with streamlit_server() as (url, server):
+            await warm(url)
+            first, last, samples, tally = await memory(url, server, 900_000)
+        errors += len(tally.errors)
+        result["rss_growth_mb_200"] = f"{last - first:.0f}"
+        print(
+            f"memory: {first:.0f} MB after {MEMORY_FIRST} sentences, {last:.0f} MB after {MEMORY_SENTENCES}; every "
+            f"10: {' '.join(f'{s:.0f}' for s in samples)}; errors {len(tally.errors)} ({tally.summary()})"
+        )
+    errors += sum(len(m.tally.errors) for m in rows.values())
+    print()
+    table(rows)
+    for m in rows.values():
+        for error in m.tally.errors[:5]:
+            print(f"  error: {error}")
+    print(f"load average at the end: {load_average()}")
+    order = ("p95_ms_1", "p95_ms_8", "p95_ms_40", "rss_mb_40", "cpu_same_link_ratio", "replicas_speedup")
+    keys = [key for key in order if key in result] + [key for key in result if key not in order]
+    print("RESULT " + " ".join([f"errors={errors}", *(f"{key}={result[key]}" for key in keys)]))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "scenarios", nargs="*", default=["link", "class", "saturation", "memory"], help="which to run (default: all)"
+    )
+    asyncio.run(main(set(parser.parse_args().scenarios)))

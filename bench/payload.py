@@ -35,14 +35,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from harness.browser import (  # noqa: E402
     APP_IDLE,
     CANVAS_DRAWN_JS,
-    COUNT_RUNS_JS,
     GRAPH_IFRAME,
     PLOTS_DRAWN_JS,
     SENTENCE_BOX,
+    finished_runs,
     launch_chromium,
     long_paragraph,
+    new_page,
     streamlit_server,
     wait_for_app_idle,
+    wait_for_run_after,
 )
 
 VIEWPORT = {"width": 1440, "height": 900}
@@ -73,11 +75,11 @@ class FrameCounter:
 
 def measure(page, counter: FrameCounter, action) -> tuple[float, float]:
     """(KB received, seconds) from ``action()`` to the page ready again."""
-    before = page.evaluate(COUNT_RUNS_JS)
+    before = finished_runs(page)
     counter.reset()
     start = time.perf_counter()
     action()
-    page.wait_for_function(f"() => window.__e2eFinishedRuns > {before}", timeout=TIMEOUT_MS, polling=20)
+    wait_for_run_after(page, before, TIMEOUT_MS)
     page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT_MS, polling=20)
     page.wait_for_function(PLOTS_DRAWN_JS, timeout=TIMEOUT_MS, polling=20)
@@ -111,7 +113,7 @@ def main() -> None:
     results: dict[str, float] = {}
     with streamlit_server() as (url, _), sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        page = browser.new_page(viewport=VIEWPORT)
+        page = new_page(browser, viewport=VIEWPORT)
         counter = FrameCounter(page)
         page.goto(url, wait_until="domcontentloaded")
         wait_for_app_idle(page)

@@ -33,6 +33,7 @@ from harness.browser import (  # noqa: E402
     full_page_screenshot,
     launch_chromium,
     long_paragraph,
+    new_page,
     streamlit_server,
     wait_for_app_idle,
 )
@@ -74,7 +75,7 @@ def main() -> None:
             path = PAGES[name]
             for size, (viewport, parameters) in SIZES.items():
                 query = urlencode(parameters | model | ({"text": long_paragraph()} if long else {}))
-                page = browser.new_page(viewport=viewport)
+                page = new_page(browser, viewport=viewport)
                 page.goto(url + path + (f"?{query}" if query else ""), wait_until="domcontentloaded")
                 wait_for_app_idle(page, graph=name == "attention")
                 page.wait_for_timeout(1500)  # the graph's page sizes its iframe; plotly finishes its transitions

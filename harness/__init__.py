@@ -1,3 +1,4 @@
-"""The running app driven in a real headless Chromium: a Streamlit server on a free port, Debian's Chromium through
-Playwright, and the waits that tell when a page is drawn. Shared by the browser tests (tests/e2e), the benchmarks
-(bench/) and the screenshots (docs/screenshots.py), none of which imports another."""
+"""The running app driven from outside: a Streamlit server on a free port and Debian's Chromium through Playwright with
+the waits that tell when a page is drawn (``browser``), sessions that speak Streamlit's own protocol without a browser
+(``streamlit_client``), and replicas behind Debian's nginx (``replicas``). Shared by the tests, the benchmarks (bench/)
+and the screenshots (docs/screenshots.py), none of which imports another."""

@@ -7,7 +7,8 @@
   here). Missing chromium fails under CI (``CI=true``) and skips otherwise.
 - ``wait_for_app_idle(page)``: the script has finished (``stApp[data-test-script-state="notRunning"]`` while the
   connection is ``CONNECTED``) and the graph iframe's vis-network canvas has been drawn (and every plotly chart).
-- ``expect_rerun(page)``: a block that triggers a script run, then waits for that run to finish and the app to idle.
+- ``new_page(browser)``: a page that counts the script runs finished on it (``finished_runs``), for
+  ``expect_rerun(page)``: a block that triggers a script run, then waits for that run to finish and the app to idle.
 - ``type_sentence(page, text)``: fill the sidebar's sentence box and commit it (Ctrl+Enter), as a user would.
 """
 
@@ -24,8 +25,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from harness.streamlit_client import FINISHED
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -204,26 +210,59 @@ def wait_for_app_idle(page, timeout_ms: int = IDLE_TIMEOUT_MS, graph: bool = Tru
         page.wait_for_function(f"(iframe) => ({CANVAS_DRAWN_JS})(iframe)", arg=iframe, timeout=timeout_ms)
 
 
-COUNT_RUNS_JS = """() => {
-    // Count finished script runs from here on: every change of stApp's data-test-script-state away from "running".
-    if (window.__e2eFinishedRuns === undefined) {
-        window.__e2eFinishedRuns = 0;
-        const app = document.querySelector('[data-testid="stApp"]');
-        new MutationObserver((records) => {
-            window.__e2eFinishedRuns += records.filter((r) => r.oldValue === "running").length;
-        }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
-    }
-    return window.__e2eFinishedRuns;
-}"""
+_FINISHED_RUNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page → script runs it was told finished
+
+
+def new_page(browser_or_context, **kwargs):
+    """``browser_or_context.new_page(**kwargs)``, counting the script runs that finish on it (``finished_runs``):
+    every ``script_finished`` message its WebSocket receives, read with Streamlit's protobufs.
+
+    Counting changes of the app's ``data-test-script-state`` attribute instead misses a run that finishes before
+    the browser renders it as running (a page switch answered from the caches in ~20 ms: 3 of 24 such switches in
+    a row were missed), and the wait for that run then times out."""
+    page = browser_or_context.new_page(**kwargs)
+    _FINISHED_RUNS[page] = 0
+
+    def read_frame(payload: bytes | str) -> None:
+        if finishes_a_run(payload):
+            _FINISHED_RUNS[page] += 1
+
+    page.on("websocket", lambda socket: socket.on("framereceived", read_frame))
+    return page
+
+
+def finishes_a_run(payload: bytes | str) -> bool:
+    """Whether a WebSocket frame from the server is a ForwardMsg saying a script run finished (the page's or one
+    fragment's; not one cut short for a rerun)."""
+    if not isinstance(payload, bytes):
+        return False
+    message = ForwardMsg.FromString(payload)
+    return message.WhichOneof("type") == "script_finished" and message.script_finished in FINISHED
+
+
+def finished_runs(page) -> int:
+    """How many script runs have finished on ``page``, made by ``new_page``."""
+    if page not in _FINISHED_RUNS:
+        raise ValueError("make the page with harness.browser.new_page, which counts its script runs")
+    return _FINISHED_RUNS[page]
+
+
+def wait_for_run_after(page, before: int, timeout_ms: int = IDLE_TIMEOUT_MS) -> None:
+    """Wait until a script run finishes on ``page`` after ``before`` had (``finished_runs``)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while finished_runs(page) <= before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no script run finished within {timeout_ms / 1000:.0f} s")
+        page.wait_for_timeout(20)  # Playwright delivers the page's events while it waits
 
 
 @contextlib.contextmanager
 def expect_rerun(page, timeout_ms: int = IDLE_TIMEOUT_MS, graph: bool = True) -> Iterator[None]:
     """Wait, after the block, for a script run that the block triggered to finish (a fixed grace period is not
     enough: Streamlit sends some widget changes, plotly selections among them, after a debounce)."""
-    before = page.evaluate(COUNT_RUNS_JS)
+    before = finished_runs(page)
     yield
-    page.wait_for_function(f"() => window.__e2eFinishedRuns > {before}", timeout=timeout_ms)
+    wait_for_run_after(page, before, timeout_ms)
     wait_for_app_idle(page, timeout_ms, graph=graph)
 
 
@@ -244,7 +283,7 @@ def type_sentence(page, text: str, timeout_ms: int = IDLE_TIMEOUT_MS) -> None:
 
 def open_app(browser, url: str, width: int = 1600, height: int = 1000):
     """A fresh page at ``url``, sized, with the first run finished and the graph drawn."""
-    page = browser.new_page(viewport={"width": width, "height": height})
+    page = new_page(browser, viewport={"width": width, "height": height})
     page.goto(url, wait_until="domcontentloaded")
     wait_for_app_idle(page)
     return page

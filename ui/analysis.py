@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import numpy as np
 import streamlit as st
 
 from core.analysis.ablation import HeadImportance, importance_of_heads, switched_off_mask
+from core.analysis.view_options import ViewOptions, attention_view
+from core.serving.shared_cache import SharedCache, freeze
 from core.transformer.models import (
     BUNDLED_MODEL,
     AttentionModel,
@@ -17,7 +22,13 @@ from core.transformer.models import (
 from core.transformer.tokens import EmptyTextError
 from core.translation.attention_model import TRANSLATOR_NAME, PairNotSupportedError, TranslatorAttentionModel
 from core.translation.corpus import CHAPTER_SENTENCE, UnknownWordError, segment
+from ui.serving import leave_out_of_garbage_collection, shared_run
 from ui.translator import shipped_run
+
+# Results kept for every session: a 512-token input holds ~90 MB (attention ~75 MB for a 6 × 12 model), a sentence
+# under 1 MB, so the byte bound, not the count, decides for long texts.
+ANALYSES_BYTES = 256 * 2**20
+RUNNING, SWITCHING_OFF = "Running the model…", "Switching each head off in turn…"
 
 
 def cached_model(name: str) -> AttentionModel | TranslatorAttentionModel:
@@ -31,14 +42,28 @@ def _cached_model(name: str, allow_local: bool) -> AttentionModel | TranslatorAt
     """Keyed by ``allow_local`` too, so that a folder or a large model loaded while not hosted is never served once
     hosted."""
     if name == TRANSLATOR_NAME:
-        return TranslatorAttentionModel(shipped_run().model)  # the translator page's copy, loaded once
-    return load_model(name, allow_local=allow_local, parameter_budget=parameter_budget(hosted_mode=not allow_local))
+        model: AttentionModel | TranslatorAttentionModel = TranslatorAttentionModel(shipped_run().model)
+    else:
+        budget = parameter_budget(hosted_mode=not allow_local)
+        model = load_model(name, allow_local=allow_local, parameter_budget=budget)
+    leave_out_of_garbage_collection()
+    return model
 
 
-@st.cache_data(max_entries=16, show_spinner="Running the model…")
+ANALYSES: SharedCache[AttentionResult] = SharedCache(max_entries=64, max_bytes=ANALYSES_BYTES)
+IMPORTANCES: SharedCache[HeadImportance] = SharedCache(max_entries=128)
+VIEWS: SharedCache[tuple[list[str], np.ndarray]] = SharedCache(max_entries=64, max_bytes=ANALYSES_BYTES)
+
+
 def cached_analysis(name: str, text: str, pair: str, heads_off: tuple[tuple[int, int], ...] = ()) -> AttentionResult:
-    """Bounded cache of results: a 512-token input holds ~75 MB of attention for a 6 × 12 model. ``heads_off``
+    """The model's analysis of the input, shared by every session (ui/serving.py) and read-only. ``heads_off``
     (layer, head) pairs, 0-based, are switched off (core networks only)."""
+    return shared_run(
+        ANALYSES, (name, not hosted(), text, pair, heads_off), partial(_analyse, name, text, pair, heads_off), RUNNING
+    )
+
+
+def _analyse(name: str, text: str, pair: str, heads_off: tuple[tuple[int, int], ...]) -> AttentionResult:
     model = cached_model(name)
     if not heads_off:
         return model.analyse(text, pair or None)
@@ -47,12 +72,25 @@ def cached_analysis(name: str, text: str, pair: str, heads_off: tuple[tuple[int,
     return model.analyse(text, pair or None, switched_off_mask(heads_off, config.num_layers, config.num_heads))
 
 
-@st.cache_data(max_entries=16, show_spinner="Switching each head off in turn…")
 def cached_importance(name: str, text: str, pair: str) -> HeadImportance:
-    """core.analysis.ablation.importance_of_heads, cached: every single-head ablation of the input."""
+    """core.analysis.ablation.importance_of_heads, shared: every single-head ablation of the input."""
+    return shared_run(
+        IMPORTANCES, (name, not hosted(), text, pair), partial(_importance, name, text, pair), SWITCHING_OFF
+    )
+
+
+def _importance(name: str, text: str, pair: str) -> HeadImportance:
     model = cached_model(name)
     assert isinstance(model, AttentionModel)
     return importance_of_heads(model, text, pair or None)
+
+
+def cached_view(result: AttentionResult, view: tuple) -> tuple[list[str], np.ndarray]:
+    """``core.analysis.view_options.attention_view`` of ``result``, shared: ``view`` is (model, text, pair,
+    heads off, ViewOptions), what ``result`` was computed from and how it is shown. Returns (labels, (L, H, n, n))."""
+    options = view[-1]
+    assert isinstance(options, ViewOptions)
+    return VIEWS.get_or_compute(view, lambda: freeze(attention_view(result.tokenized, result.attentions, options)))
 
 
 def model_in_use() -> AttentionModel | TranslatorAttentionModel:

@@ -20,14 +20,19 @@ from core.analysis.hard_attention import EdgeRule, HardRun, SameBucket, run_hard
 from core.analysis.head_map import HeadMap, corpus_head_map, head_layout
 from core.analysis.head_stats import CorpusStatistics, corpus_statistics
 from core.analysis.rollout import attention_flow
+from core.serving.shared_cache import SharedCache
 from core.transformer.encoder import Encoder
 from ui.analysis import cached_analysis, cached_model
+from ui.serving import queued, shared_run
 
 MAX_UPLOAD_BYTES = 200_000
 MAX_UPLOAD_SENTENCES = 2_000
 CORPUS_RESULTS_KEPT = 4  # per session
 CorpusAnalysis = Literal["statistics", "head map"]
 CORPUS_ANALYSES = {"statistics": corpus_statistics, "head map": corpus_head_map}
+HARD_RUNS: SharedCache[HardRun] = SharedCache(max_entries=256)
+FLOWS: SharedCache[np.ndarray] = SharedCache(max_entries=32, max_bytes=64 * 2**20)  # (n, n) float64 each
+ATTRIBUTIONS: SharedCache[list[tuple[Attribution, np.ndarray]]] = SharedCache(max_entries=16)
 
 
 def rule_family(rule: EdgeRule) -> str:
@@ -46,16 +51,26 @@ def rule_name(rule: EdgeRule) -> str:
     return rule.rule
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
 def hard_run(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, ...], rule: EdgeRule) -> HardRun:
-    """``core.analysis.hard_attention.run_hard`` on the model ``name``, each rule's run cached on its own."""
-    return run_hard(cached_model(name).network, input_ids, token_type_ids, rule)
+    """``core.analysis.hard_attention.run_hard`` on the model ``name``, each rule's run shared on its own
+    (ui/serving.py)."""
+    return shared_run(
+        HARD_RUNS,
+        (name, input_ids, token_type_ids, rule),
+        lambda: run_hard(cached_model(name).network, input_ids, token_type_ids, rule),
+        "Running the model on the pruned graphs…",
+    )
 
 
-@st.cache_data(max_entries=32, show_spinner="Computing attention flow…")
 def cached_flow(name: str, text: str, pair: str, outputs: tuple[int, ...] | None) -> np.ndarray:
-    """Attention flow rows for ``outputs`` (None: every token); raises FlowTooLongError (not cached)."""
-    return attention_flow(cached_analysis(name, text, pair).attentions, None if outputs is None else list(outputs))
+    """Attention flow rows for ``outputs`` (None: every token), shared; raises FlowTooLongError (not kept)."""
+    attentions = cached_analysis(name, text, pair).attentions
+    return shared_run(
+        FLOWS,
+        (name, text, pair, outputs),
+        lambda: attention_flow(attentions, None if outputs is None else list(outputs)),
+        "Computing attention flow…",
+    )
 
 
 def read_sentences(data: bytes) -> list[str]:
@@ -87,8 +102,12 @@ def run_corpus(
     analysis: CorpusAnalysis, name: str, sentences: list[str], budget_s: float, progress: Callable[[int, int], None]
 ) -> CorpusStatistics | HeadMap:
     """Head statistics (``corpus_statistics``) or the head map (``corpus_head_map``) over the sentences within the
-    time budget, kept for this session (a few of each)."""
-    result = CORPUS_ANALYSES[analysis](cached_model(name), sentences, time_budget_s=budget_s, progress=progress)
+    time budget, kept for this session (a few of each); a model run, so it waits its turn (ui/serving.py)."""
+    model = cached_model(name)
+    result = queued(
+        lambda: CORPUS_ANALYSES[analysis](model, sentences, time_budget_s=budget_s, progress=progress),
+        "Reading the sentences…",
+    )
     results = st.session_state.setdefault("gnn_corpus_results", {})
     results[(analysis, name, hash(tuple(sentences)), budget_s)] = result
     while len(results) > 2 * CORPUS_RESULTS_KEPT:
@@ -112,10 +131,16 @@ def select_mapped_head(chart: str) -> None:
         st.session_state["gnn_map_head"] = (layer, head)
 
 
-@st.cache_data(max_entries=16, show_spinner="Integrating gradients…")
 def cached_attribution(name: str, text: str, pair: str) -> list[tuple[Attribution, np.ndarray]]:
     """Integrated gradients of the sentence (its embedding's projection on itself), or of a pair's cosine similarity
-    one sentence at a time, each sentence tokenized on its own; beside each, its rollout share per word (words,)."""
+    one sentence at a time, each sentence tokenized on its own; beside each, its rollout share per word (words,).
+    Shared by every session (ui/serving.py)."""
+    return shared_run(
+        ATTRIBUTIONS, (name, text, pair), lambda: _attribution(name, text, pair), "Integrating gradients…"
+    )
+
+
+def _attribution(name: str, text: str, pair: str) -> list[tuple[Attribution, np.ndarray]]:
     model = cached_model(name)
     network = model.network
     assert isinstance(network, Encoder)  # the page offers attribution for core encoders only

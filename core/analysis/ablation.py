@@ -13,8 +13,10 @@ similarity s = cos(e_A, e_B), and a head's importance is how far switching it of
 
     change[l, h] = s with head (l, h) off − s                   negative: the head made the sentences more alike
 
-All single-head ablations run batched: the sentence repeated once per head plus once intact, each copy with its own
-head mask, in as many forward passes as ABLATION_BUDGET_BYTES of attention maps allow.
+Switching a head of layer l off changes nothing below layer l, so ``single_head_embeddings`` runs the sentence once
+intact, keeping each layer's input, and starts the copies of layer l (one per head, each with that head off) from
+that input: L·(L+1)/2 layer passes per head instead of L², 252 instead of 432 for 6 layers × 12 heads. Copies run
+batched, as many at once as ABLATION_BUDGET_BYTES of attention maps allow.
 """
 
 from __future__ import annotations
@@ -74,12 +76,39 @@ def embeddings_with_heads(
     return torch.cat(embeddings)
 
 
+@torch.inference_mode()
+def single_head_embeddings(
+    network: Network, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``embeddings_with_heads`` under ``single_head_masks``, (1 + layers·heads, hidden), computed without repeating
+    the layers below each switched-off head: row 0 is the intact embedding, row 1 + l·heads + h has head (l, h)
+    off."""
+    layers, heads, tokens = network.config.num_layers, network.config.num_heads, input_ids.shape[-1]
+    mask = network.attention_bias(torch.ones(1, tokens))
+    states = network.embed(input_ids, token_type_ids)  # (1, tokens, hidden)
+    layer_inputs = []
+    for index in range(layers):
+        layer_inputs.append(states)
+        states = network.layer(states, mask, index)[0]
+    embeddings = [mean_pooled_embedding(states)]
+    chunk = max(1, ABLATION_BUDGET_BYTES // (4 * heads * tokens * tokens))  # copies whose maps fit the budget
+    for first_layer, layer_input in enumerate(layer_inputs):
+        for head_masks in (1 - torch.eye(heads)).split(chunk):  # copy h switches head h off: (copies, heads)
+            states = network.layer(
+                layer_input.expand(head_masks.shape[0], -1, -1), mask, first_layer, head_mask=head_masks
+            )[0]
+            for index in range(first_layer + 1, layers):
+                states = network.layer(states, mask, index)[0]
+            embeddings.append(mean_pooled_embedding(states))
+    return torch.cat(embeddings)
+
+
 def head_importance(
     network: Network, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None
 ) -> torch.Tensor:
     """importance (layers, heads) = 1 − cos(e, e with that one head off), for one input (1, tokens)."""
     layers, heads = network.config.num_layers, network.config.num_heads
-    embeddings = embeddings_with_heads(network, input_ids, single_head_masks(layers, heads), token_type_ids)
+    embeddings = single_head_embeddings(network, input_ids, token_type_ids)
     return (1 - embeddings[1:] @ embeddings[0]).view(layers, heads)
 
 
@@ -87,10 +116,7 @@ def similarity_change(network: Network, first_ids: torch.Tensor, second_ids: tor
     """change (layers, heads) of cos(e_A, e_B) when that one head is off in both sentences, each (1, tokens) and
     embedded on its own."""
     layers, heads = network.config.num_layers, network.config.num_heads
-    masks = single_head_masks(layers, heads)
-    similarities = (
-        embeddings_with_heads(network, first_ids, masks) * embeddings_with_heads(network, second_ids, masks)
-    ).sum(-1)
+    similarities = (single_head_embeddings(network, first_ids) * single_head_embeddings(network, second_ids)).sum(-1)
     return (similarities[1:] - similarities[0]).view(layers, heads)
 
 

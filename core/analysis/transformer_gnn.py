@@ -50,7 +50,7 @@ class AttentionGraphs:
 @torch.no_grad()
 def attention_graphs(network: Network, layer: int, nodes: Tensor | np.ndarray) -> AttentionGraphs:
     """Run ``network`` layer ``layer`` on one sentence's nodes (n, hidden) and keep its attention graphs."""
-    nodes = torch.as_tensor(nodes, dtype=torch.float32)
+    nodes = torch.tensor(np.asarray(nodes), dtype=torch.float32)  # a copy: the app's shared results are read-only
     mask = network.attention_bias(torch.ones(1, nodes.shape[0]))
     output, attention, queries, keys, _ = network.layer(nodes[None], mask, layer)
     edges = (mask[0, 0] == 0).expand(nodes.shape[0], nodes.shape[0])  # (n, n) from (1 or n, n)

@@ -65,8 +65,9 @@ class HeadHashing:
 
     def mass_kept(self, attention: np.ndarray | None = None) -> float:
         """Share of ``attention``'s mass (L, L) on the keys LSH attends to, mean over queries; by default of full
-        shared-QK attention, or e.g. of the model's own attention with its separate keys."""
-        return mass_kept(torch.from_numpy(self.full if attention is None else attention), torch.from_numpy(self.lsh))
+        shared-QK attention, or e.g. of the model's own attention with its separate keys (copied: the app's shared
+        results are read-only arrays, which torch.from_numpy warns about)."""
+        return mass_kept(torch.tensor(self.full if attention is None else attention), torch.from_numpy(self.lsh))
 
     def top_k_recall(self, k: int) -> float:
         return top_k_recall(torch.from_numpy(self.full), torch.from_numpy(self.lsh), min(k, self.length))

@@ -20,6 +20,7 @@ from harness.browser import (
     expect_rerun,
     full_page_screenshot,
     long_paragraph,
+    new_page,
     server_log,
     type_sentence,
     wait_for_app_idle,
@@ -70,7 +71,7 @@ POINT_POSITION_JS = """([key, count, index]) => {
 @pytest.fixture
 def page(browser, server):
     url, log_path = server
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page = new_page(browser, viewport={"width": 1600, "height": 1000})
     page.set_default_timeout(60_000)
     dialogs: list[str] = []
 

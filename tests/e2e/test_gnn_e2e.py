@@ -8,7 +8,7 @@ import re
 import pytest
 
 from core.analysis.corpus import load_bundled_sentences
-from harness.browser import ROOT, launch_chromium, streamlit_server, wait_for_app_idle
+from harness.browser import ROOT, launch_chromium, new_page, streamlit_server, wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ def test_message_passing_matches_and_the_corpus_summary_finishes_with_progress()
 
     with streamlit_server() as (url, _), sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        page = new_page(browser, viewport={"width": 1600, "height": 1200})
         page.set_default_timeout(90_000)
         page.goto(f"{url}/gnn", wait_until="domcontentloaded")
         wait_for_app_idle(page, graph=False)

@@ -15,6 +15,7 @@ from harness.browser import (
     ROOT,
     expect_rerun,
     full_page_screenshot,
+    new_page,
     server_log,
     wait_for_app_idle,
 )
@@ -58,7 +59,7 @@ LAYOUT_JS = """() => {
 @pytest.fixture
 def page(browser, server):
     url, log_path = server
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page = new_page(browser, viewport={"width": 1600, "height": 1000})
     page.set_default_timeout(60_000)
     page.goto(f"{url}/lsh", wait_until="domcontentloaded")
     wait_for_app_idle(page)  # the two graphs are drawn too

@@ -18,6 +18,7 @@ from harness.browser import (
     GRAPH_IFRAME,
     SENTENCE_BOX,
     expect_rerun,
+    new_page,
     server_log,
     type_sentence,
     wait_for_app_idle,
@@ -38,7 +39,7 @@ def session(browser, server):
     def open_at(path: str = "/", graph: bool = True):
         context = browser.new_context(viewport=VIEWPORT)
         contexts.append(context)
-        page = context.new_page()
+        page = new_page(context)
         page.set_default_timeout(60_000)
         page.dialogs = []
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))

@@ -14,6 +14,7 @@ from harness.browser import (
     ROOT,
     expect_rerun,
     full_page_screenshot,
+    new_page,
     server_log,
     wait_for_app_idle,
 )
@@ -34,7 +35,7 @@ def open_app(browser, server):
     pages = []
 
     def open_at(path: str = "/"):
-        page = browser.new_page(viewport=PROJECTOR)
+        page = new_page(browser, viewport=PROJECTOR)
         pages.append(page)
         page.set_default_timeout(60_000)
         page.goto(url + path, wait_until="domcontentloaded")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.browser import expect_rerun, wait_for_app_idle
+from harness.browser import expect_rerun, new_page, wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,7 @@ DRAWN_AS_TEXT_JS = """(payload) => [...document.querySelectorAll('.js-plotly-plo
 
 def test_markup_in_uploaded_station_names_never_executes(server, browser):
     url, _ = server
-    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    page = new_page(browser, viewport={"width": 1600, "height": 1200})
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:

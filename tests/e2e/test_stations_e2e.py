@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from harness.browser import ROOT, expect_rerun, launch_chromium, streamlit_server, wait_for_app_idle
+from harness.browser import ROOT, expect_rerun, launch_chromium, new_page, streamlit_server, wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,7 @@ def app():
 
 def open_stations(app, query: str = "", width: int = 1600, height: int = 1200):
     url, browser = app
-    page = browser.new_page(viewport={"width": width, "height": height})
+    page = new_page(browser, viewport={"width": width, "height": height})
     page.goto(f"{url}/stations{query}", wait_until="domcontentloaded")
     wait_for_app_idle(page, graph=False)
     return page

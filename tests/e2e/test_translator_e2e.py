@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from harness.browser import ROOT, expect_rerun, wait_for_app_idle
+from harness.browser import ROOT, expect_rerun, new_page, wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def charts(page) -> dict:
 
 def test_the_chapters_sentence_is_translated_aligned_replayed_and_trained_again(server, browser):
     url, _ = server
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = new_page(browser, viewport={"width": 1280, "height": 800})
     page.set_default_timeout(90_000)
     page.goto(f"{url}/translator?present=true", wait_until="domcontentloaded")
     wait_for_app_idle(page, graph=False)

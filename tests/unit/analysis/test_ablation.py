@@ -9,6 +9,7 @@ from core.analysis.ablation import (
     embeddings_with_heads,
     head_importance,
     mean_pooled_embedding,
+    single_head_embeddings,
     single_head_masks,
 )
 
@@ -103,3 +104,27 @@ def test_a_decoders_heads_can_be_switched_off_too(decoder_folders):
     network = load_model(str(decoder_folders["llama"])).network
     importance = head_importance(network, torch.arange(3, 20)[None])
     assert importance.shape == (2, 4) and (importance > 0).all()
+
+
+@pytest.mark.parametrize("budget", [None, 1])
+def test_single_head_embeddings_equal_every_mask_run_from_the_embeddings_up(bundled_model, monkeypatch, budget):
+    """Starting each layer's copies from that layer's intact input (and in chunks of one copy) changes nothing."""
+    import core.analysis.ablation
+
+    tokenized = bundled_model.tokenize(SENTENCE, "A second sentence.")
+    input_ids, segments = torch.tensor([tokenized.input_ids]), torch.tensor([tokenized.token_type_ids])
+    every_layer = embeddings_with_heads(bundled_model.network, input_ids, single_head_masks(6, 12), segments)
+    if budget is not None:
+        monkeypatch.setattr(core.analysis.ablation, "ABLATION_BUDGET_BYTES", budget)
+    shared = single_head_embeddings(bundled_model.network, input_ids, segments)
+    assert shared.shape == (73, 384)
+    assert (shared - every_layer).abs().max() <= 1e-6
+
+
+def test_single_head_embeddings_on_a_decoder(decoder_folders):
+    from core.transformer.models import load_model
+
+    network = load_model(str(decoder_folders["gpt2"])).network
+    input_ids = torch.arange(3, 20)[None]
+    every_layer = embeddings_with_heads(network, input_ids, single_head_masks(2, 4))
+    assert (single_head_embeddings(network, input_ids) - every_layer).abs().max() <= 1e-6
