@@ -41,9 +41,10 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
 from harness.browser import streamlit_server  # noqa: E402
-from harness.machine import load_average, rss_mb  # noqa: E402
+from harness.machine import cpu_seconds, load_average, rss_mb  # noqa: E402
 from harness.replicas import replicas_behind_proxy  # noqa: E402
 from harness.streamlit_client import AppSession, Run, SessionClosedError  # noqa: E402
+from harness.workload import percentile, sentence  # noqa: E402
 
 CLASS_SIZES = (1, 8, 40)
 SENTENCES = 4
@@ -60,47 +61,6 @@ TIMEOUT_S = 120.0
 SEED = 15
 TALK_LINK = {"text": "The speaker shared this link, and the whole class opened it at once."}
 LSH_PAGE, ATTENTION_PAGE = "lsh", ""
-
-WORDS = ("river", "lantern", "garden", "teacher", "violin", "harbor", "pencil", "mountain", "kitchen", "window")
-VERBS = ("watched", "painted", "carried", "followed", "found", "moved", "helped", "missed", "saw", "held")
-LETTERS = "bcdfghjklmnpqrstvwxz"
-
-
-def marker(n: int) -> str:
-    """A unique word per sentence, letters only, which the attention graph shows whole (its label is the word)."""
-    letters = []
-    for _ in range(4):
-        n, digit = divmod(n, len(LETTERS))
-        letters.append(LETTERS[digit])
-    return "zo" + "".join(letters) + "ix"
-
-
-def sentence(n: int) -> tuple[str, str]:
-    """(sentence, marker): 10–12 words, distinct for every n, so that every one is a cache miss."""
-    a, b = WORDS[n % len(WORDS)], WORDS[(n // len(WORDS) + n) % len(WORDS)]
-    return f"The {a} near the {b} {VERBS[(n * 7) % len(VERBS)]} {marker(n)} because it was number {n}.", marker(n)
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
-
-
-def cpu_seconds(processes: list[psutil.Popen] | list) -> float:
-    """User + system CPU seconds so far of the given processes and their children."""
-    total = 0.0
-    for process in processes:
-        try:
-            root = psutil.Process(process.pid)
-            tree = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            continue
-        for p in tree:
-            try:
-                times = p.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-    return total
 
 
 @dataclass
@@ -165,9 +125,9 @@ async def measured(servers: list, sessions: list[Awaitable[None]], tally: Tally)
 
     sampler = asyncio.create_task(sample())
     client = psutil.Process().cpu_times()
-    cpu, start = cpu_seconds(servers), time.perf_counter()
+    cpu, start = sum(map(cpu_seconds, servers)), time.perf_counter()
     await asyncio.gather(*sessions)
-    wall, cpu = time.perf_counter() - start, cpu_seconds(servers) - cpu
+    wall, cpu = time.perf_counter() - start, sum(map(cpu_seconds, servers)) - cpu
     client_cpu = sum(psutil.Process().cpu_times()[:2]) - sum(client[:2])
     done.set()
     await sampler

@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
+from harness import machine  # noqa: E402
 from harness.browser import (  # noqa: E402
     APP,
     APP_IDLE,
@@ -58,6 +58,7 @@ from harness.browser import (  # noqa: E402
     finishes_a_run,
     streamlit_server,
 )
+from harness.workload import percentile, sentence  # noqa: E402
 
 SESSIONS = (1, 4)
 SENTENCES_PER_SESSION = 4
@@ -75,89 +76,14 @@ GRAPH_OF_JS = f"""([iframe, marker]) => {{
     return !marker || iframe.contentDocument.documentElement.innerHTML.includes(marker);
 }}"""
 
-WORDS = (
-    "river",
-    "lantern",
-    "garden",
-    "teacher",
-    "violin",
-    "harbor",
-    "pencil",
-    "mountain",
-    "kitchen",
-    "window",
-    "engine",
-    "forest",
-    "letter",
-    "market",
-    "planet",
-    "castle",
-    "bridge",
-    "candle",
-    "doctor",
-    "island",
-)
-VERBS = ("watched", "painted", "carried", "followed", "found", "moved", "helped", "missed", "saw", "held")
-LETTERS = "bcdfghjklmnpqrstvwxz"
-
-
-def marker(n: int) -> str:
-    """A unique lowercase word per sentence (letters only: it survives tokenization and HTML escaping intact)."""
-    letters = []
-    for _ in range(3):
-        n, digit = divmod(n, len(LETTERS))
-        letters.append(LETTERS[digit])
-    return "zo" + "".join(letters) + "ix"
-
-
-def sentence(n: int) -> tuple[str, str]:
-    """(sentence, marker): short, distinct for every n (so every one is a cache miss), 10–12 words."""
-    tag = marker(n)
-    a, b = WORDS[n % len(WORDS)], WORDS[(n // len(WORDS) + n) % len(WORDS)]
-    verb = VERBS[(n * 7) % len(VERBS)]
-    return f"The {a} near the {b} {verb} {tag} because it was number {n}.", tag
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
-
 
 def cpu_seconds(server) -> tuple[float, float]:
     """(CPU seconds of the server's process tree, of every other descendant of this process: Playwright's driver
     and Chromium), user + system, so far."""
-
-    def tree(root):
-        try:
-            return [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
-    def used(processes):
-        total = 0.0
-        for p in processes:
-            try:
-                times = p.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-        return total
-
-    server_tree = tree(psutil.Process(server.pid))
-    server_pids = {p.pid for p in server_tree}
-    others = [p for p in tree(psutil.Process())[1:] if p.pid not in server_pids]
-    return used(server_tree), used(others)
-
-
-def rss_mb(process) -> float:
-    """Resident MB of the server process and its children."""
-    server = psutil.Process(process.pid)
-    total = 0
-    for p in [server, *server.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2**20
+    this = psutil.Process()
+    everything = machine.cpu_seconds(this) - sum(this.cpu_times()[:2])
+    served = machine.cpu_seconds(server)
+    return served, everything - served
 
 
 # --- async counterparts of harness/browser.py's helpers ----------------------------------------------------
@@ -364,7 +290,7 @@ async def main(sessions: tuple[int, ...]) -> None:
                     "errors": errors,
                     "wall": wall,
                     "open_p50": percentile([s.open_ms for s in sessions], 50),
-                    "rss": rss_mb(process),
+                    "rss": machine.rss_mb(process),
                     "server_cpu": cpu[0],
                     "browser_cpu": cpu[1],
                 }

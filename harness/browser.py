@@ -159,19 +159,24 @@ def server_log(path: Path, tail: int = 6000) -> str:
     return "(no log)"
 
 
-def chromium_or_skip() -> str:
-    """Path of Debian's chromium; a failure under CI, a skip elsewhere, when it is missing."""
-    if os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    found = shutil.which("chromium")
+def program_or_skip(path: str, name: str, needed_by: str) -> str:
+    """Path of Debian's program ``name`` (at ``path``, else on PATH); a failure under CI (``CI=true``), a skip
+    elsewhere, when it is missing."""
+    if os.path.exists(path) and os.access(path, os.X_OK):
+        return path
+    found = shutil.which(name)
     if found:
         return found
-    reason = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium); the browser tests need it"
+    reason = f"{name} not found at {path} (apt-get install -y {name}); {needed_by} need it"
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         raise RuntimeError(reason)
     import pytest
 
     pytest.skip(reason)
+
+
+def chromium_or_skip() -> str:
+    return program_or_skip(CHROMIUM, "chromium", "the browser tests")
 
 
 def launch_chromium(playwright, **kwargs):

@@ -1,5 +1,5 @@
-"""What a benchmark prints about the machine it ran on: versions, threads, CPUs and how busy they were; and the
-resident memory of a server it started (the process and its children, as psutil sees them)."""
+"""What a benchmark prints about the machine it ran on: versions, threads, CPUs and how busy they were; and the CPU
+time and resident memory of a server it started (the process and its children, as psutil sees them)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,22 @@ def _tree(process) -> list[psutil.Process]:
     """``process`` (anything with a ``pid``: a Popen) and its children, recursively."""
     root = psutil.Process(process.pid)
     return [root, *root.children(recursive=True)]
+
+
+def cpu_seconds(process) -> float:
+    """User + system CPU seconds so far of the process and its children (0 once it has exited)."""
+    try:
+        tree = _tree(process)
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in tree:
+        try:
+            times = p.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def rss_mb(process) -> float:

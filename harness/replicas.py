@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
 import re
 import shutil
 import subprocess
@@ -30,7 +29,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.browser import HEALTH_TIMEOUT_S, ROOT, _healthy, _stop, free_port, server_log, streamlit_server
+from harness.browser import (
+    HEALTH_TIMEOUT_S,
+    ROOT,
+    _healthy,
+    _stop,
+    free_port,
+    program_or_skip,
+    server_log,
+    streamlit_server,
+)
 
 NGINX = "/usr/sbin/nginx"
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -92,18 +100,7 @@ class Deployment:
 
 
 def nginx_or_skip() -> str:
-    """Path of Debian's nginx; a failure under CI, a skip elsewhere, when it is missing."""
-    if os.access(NGINX, os.X_OK):
-        return NGINX
-    found = shutil.which("nginx")
-    if found:
-        return found
-    reason = f"nginx not found at {NGINX} (apt-get install -y nginx); the deployment tests need it"
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        raise RuntimeError(reason)
-    import pytest
-
-    pytest.skip(reason)
+    return program_or_skip(NGINX, "nginx", "the deployment tests")
 
 
 def _substitute(pattern: str, replacement: str, text: str, what: str) -> str:
