@@ -75,7 +75,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """Whether the server at ``url`` answers its health check with "ok"."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
             return response.status == 200 and response.read().strip() == b"ok"
@@ -83,7 +84,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process_group(process: subprocess.Popen) -> None:
     """SIGTERM the server's process group, then SIGKILL whatever is left."""
     if process.poll() is not None:
         return
@@ -136,7 +137,7 @@ def streamlit_server(
     process.log_path = log_path  # for callers that show the log when a test fails
     try:
         deadline = time.monotonic() + timeout_s
-        while not _healthy(url):
+        while not healthy(url):
             if process.poll() is not None:
                 raise RuntimeError(f"streamlit exited with code {process.returncode}:\n{log_path.read_text()}")
             if time.monotonic() > deadline:
@@ -148,7 +149,7 @@ def streamlit_server(
             sys.stderr.write(f"--- streamlit log ({log_path}) ---\n{server_log(log_path)}\n")
             raise
     finally:
-        _stop(process)
+        stop_process_group(process)
         with contextlib.suppress(OSError):
             log_path.unlink()
 

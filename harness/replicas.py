@@ -32,11 +32,11 @@ from pathlib import Path
 from harness.browser import (
     HEALTH_TIMEOUT_S,
     ROOT,
-    _healthy,
-    _stop,
     free_port,
+    healthy,
     program_or_skip,
     server_log,
+    stop_process_group,
     streamlit_server,
 )
 
@@ -178,10 +178,10 @@ def replicas_behind_proxy(count: int, timeout_s: float = HEALTH_TIMEOUT_S) -> It
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        stack.callback(_stop, proxy)
+        stack.callback(stop_process_group, proxy)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + PROXY_TIMEOUT_S
-        while not _healthy(url):
+        while not healthy(url):
             if proxy.poll() is not None or time.monotonic() > deadline:
                 state = f"exited with code {proxy.returncode}" if proxy.poll() is not None else "not healthy"
                 raise RuntimeError(
