@@ -64,11 +64,12 @@ def hard_run(name: str, input_ids: tuple[int, ...], token_type_ids: tuple[int, .
 
 def cached_flow(name: str, text: str, pair: str, outputs: tuple[int, ...] | None) -> np.ndarray:
     """Attention flow rows for ``outputs`` (None: every token), shared; raises FlowTooLongError (not kept)."""
-    attentions = cached_analysis(name, text, pair).attentions
     return shared_run(
         FLOWS,
         (name, text, pair, outputs),
-        lambda: attention_flow(attentions, None if outputs is None else list(outputs)),
+        lambda: attention_flow(
+            cached_analysis(name, text, pair).attentions, None if outputs is None else list(outputs)
+        ),
         "Computing attention flow…",
     )
 

@@ -30,13 +30,15 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 
 from core.serving.run_queue import RunQueue
-from core.serving.shared_cache import SharedCache, freeze
+from core.serving.shared_cache import SharedCache, freeze, nbytes
 
 V = TypeVar("V")
 MODEL_RUNS_ENV = "TRANSFORMER_GRAPH_MODEL_RUNS"
-FIGURES_KEPT = 256  # plotly figures: tens of KB each
+FIGURES_KEPT = 256  # figures and graph pages: tens of KB each for a sentence…
+FIGURES_BYTES = 64 * 2**20  # …but a 512-token heatmap is 1.5 MB: the byte bound decides for long texts
 
 
 def model_run_slots() -> int:
@@ -48,7 +50,15 @@ def model_run_slots() -> int:
 
 
 RUN_QUEUE = RunQueue(model_run_slots())
-FIGURES: SharedCache[object] = SharedCache(max_entries=FIGURES_KEPT, size_of=lambda figure: 0)
+
+
+def figure_bytes(value: object) -> int:
+    """A plotly figure's size as its JSON's arrays and strings (``nbytes`` of ``to_plotly_json``); for anything
+    else (a graph and its page) ``nbytes``."""
+    return nbytes(value.to_plotly_json() if isinstance(value, BaseFigure) else value)
+
+
+FIGURES: SharedCache[object] = SharedCache(max_entries=FIGURES_KEPT, max_bytes=FIGURES_BYTES, size_of=figure_bytes)
 
 
 def leave_out_of_garbage_collection() -> None:

@@ -31,9 +31,12 @@ class CacheStats:
 
 
 def nbytes(value: object) -> int:
-    """Bytes held by the NumPy arrays in ``value``: an array, or dataclasses, tuples, lists and dicts of them."""
+    """Bytes held by the NumPy arrays and strings in ``value``: an array or a string (its length), or dataclasses,
+    tuples, lists and dicts of them; anything else counts 0."""
     if isinstance(value, np.ndarray):
         return value.nbytes
+    if isinstance(value, (str, bytes)):
+        return len(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return sum(nbytes(getattr(value, field.name)) for field in dataclasses.fields(value))
     if isinstance(value, (tuple, list)):

@@ -108,3 +108,16 @@ def test_the_model_runs_at_once_are_the_cpus_unless_the_environment_says(monkeyp
     for unusable in ("0", "-2", "two", ""):
         monkeypatch.setenv(ui.serving.MODEL_RUNS_ENV, unusable)
         assert ui.serving.model_run_slots() == cpus
+
+
+def test_a_figure_is_kept_by_the_size_of_what_it_sends():
+    import numpy as np
+
+    from figures.attention_figures import heatmap_figure
+
+    labels = [f"w{k}" for k in range(500)]
+    big = heatmap_figure(np.random.default_rng(0).random((500, 500), dtype=np.float32), labels, labels)
+    small = heatmap_figure(np.eye(5, dtype=np.float32), labels[:5], labels[:5])
+    assert ui.serving.figure_bytes(big) >= 500 * 500 * 4  # its weights travel as float32
+    assert ui.serving.figure_bytes(small) < 20_000
+    assert ui.serving.figure_bytes((None, "<html>" * 10)) == 60  # a graph and its page: the page

@@ -108,10 +108,11 @@ def test_freeze_makes_every_array_inside_read_only():
             array[0] = 7
 
 
-def test_nbytes_counts_the_arrays_of_nested_values():
+def test_nbytes_counts_the_arrays_and_strings_of_nested_values():
     result = Result(np.ones((2, 3), dtype=np.float32), (np.zeros(4), np.zeros(5)), "x")
-    assert nbytes(result) == 2 * 3 * 4 + 4 * 8 + 5 * 8
-    assert nbytes({"a": result, "b": [np.zeros(2)]}) == nbytes(result) + 16
+    assert nbytes(result) == 2 * 3 * 4 + 4 * 8 + 5 * 8 + 1
+    assert nbytes({"a": result, "b": [np.zeros(2)], "page": "<html>"}) == nbytes(result) + 16 + 6
+    assert nbytes(3.5) == 0
 
 
 def test_a_cache_needs_room_for_one_entry():
